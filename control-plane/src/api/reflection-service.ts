@@ -1,0 +1,80 @@
+/**
+ * gRPC server reflection (v1 and v1alpha, which share one wire shape), answered from the
+ * generated registry, so grpcurl, buf curl and Postman work without the .proto files.
+ */
+import { toBinary, type FileRegistry, type DescFile } from "@bufbuild/protobuf";
+import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
+import { Code, type ServiceImpl } from "@connectrpc/connect";
+import { withDependencies } from "@raworc/proto";
+import type {
+  ServerReflectionRequest,
+  ServerReflectionResponse,
+} from "@raworc/proto/gen/grpc/reflection/v1/reflection_pb.js";
+import { ServerReflection as ReflectionV1 } from "@raworc/proto/gen/grpc/reflection/v1/reflection_pb.js";
+import { ServerReflection as ReflectionV1alpha } from "@raworc/proto/gen/grpc/reflection/v1alpha/reflection_pb.js";
+
+type Answer = ServerReflectionResponse["messageResponse"];
+
+function fileAnswer(files: DescFile[]): Answer {
+  // Reflection file names carry the ".proto" suffix, which DescFile.name omits.
+  const fileDescriptorProto = withDependencies(files).map((f) => toBinary(FileDescriptorProtoSchema, f.proto));
+  return { case: "fileDescriptorResponse", value: { fileDescriptorProto } as never };
+}
+
+function notFound(what: string): Answer {
+  return { case: "errorResponse", value: { errorCode: Code.NotFound, errorMessage: `${what} not found` } as never };
+}
+
+/** Answers one reflection question from the registry. */
+export function answerReflection(registry: FileRegistry, services: readonly string[], req: ServerReflectionRequest): Answer {
+  const q = req.messageRequest;
+  switch (q.case) {
+    case "listServices":
+      return { case: "listServicesResponse", value: { service: services.map((name) => ({ name })) } as never };
+    case "fileByFilename": {
+      const file = registry.getFile(q.value.replace(/\.proto$/, ""));
+      return file ? fileAnswer([file]) : notFound(`file ${q.value}`);
+    }
+    case "fileContainingSymbol": {
+      const symbol = q.value.replace(/^\./, "");
+      const desc = registry.get(symbol) ?? registry.get(symbol.slice(0, Math.max(0, symbol.lastIndexOf("."))));
+      const file = desc && "file" in desc ? desc.file : undefined;
+      return file ? fileAnswer([file]) : notFound(`symbol ${q.value}`);
+    }
+    case "fileContainingExtension": {
+      const ext = registry.getExtensionFor(
+        registry.getMessage(q.value.containingType) ?? ({} as never),
+        q.value.extensionNumber,
+      );
+      return ext ? fileAnswer([ext.file]) : notFound(`extension ${q.value.extensionNumber} of ${q.value.containingType}`);
+    }
+    case "allExtensionNumbersOfType": {
+      const message = registry.getMessage(q.value);
+      if (!message) return notFound(`type ${q.value}`);
+      const numbers = [...registry].filter((d) => d.kind === "extension" && d.extendee.typeName === q.value).map((d) => (d as { number: number }).number);
+      return { case: "allExtensionNumbersResponse", value: { baseTypeName: q.value, extensionNumber: numbers } as never };
+    }
+    default:
+      return { case: "errorResponse", value: { errorCode: Code.InvalidArgument, errorMessage: "empty reflection request" } as never };
+  }
+}
+
+function implementation(registry: FileRegistry, services: readonly string[]) {
+  return {
+    async *serverReflectionInfo(requests: AsyncIterable<ServerReflectionRequest>) {
+      for await (const req of requests) {
+        yield { validHost: req.host, originalRequest: req, messageResponse: answerReflection(registry, services, req) };
+      }
+    },
+  };
+}
+
+/** Creates the v1 reflection service over the registry, listing the given services. */
+export function createReflectionV1(registry: FileRegistry, services: readonly string[]): ServiceImpl<typeof ReflectionV1> {
+  return implementation(registry, services) as ServiceImpl<typeof ReflectionV1>;
+}
+
+/** Creates the v1alpha reflection service (used by older grpcurl and Postman). */
+export function createReflectionV1alpha(registry: FileRegistry, services: readonly string[]): ServiceImpl<typeof ReflectionV1alpha> {
+  return implementation(registry, services) as unknown as ServiceImpl<typeof ReflectionV1alpha>;
+}

@@ -1,0 +1,106 @@
+/**
+ * The control plane's configuration: flags override `RAWORC_*` environment variables, which
+ * override defaults. Validated once at start; an invalid value is a one-line error.
+ */
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { z } from "zod";
+import { ConfigurationError } from "./errors.js";
+
+/** The validated configuration the server runs with. */
+export interface ServerConfig {
+  /** Address to listen on. */
+  readonly host: string;
+  /** Port to listen on; 0 picks a free one. */
+  readonly port: number;
+  /** Directory for the embedded database, signing keys and the admin password file. */
+  readonly dataDir: string;
+  /** External PostgreSQL; undefined starts the embedded one in dataDir. */
+  readonly databaseUrl: string | undefined;
+  /** The bootstrap admin's password on first start; undefined generates one. */
+  readonly adminPassword: string | undefined;
+  /** A JSON key-set file with the token signing keys; undefined uses dataDir/keys/jwks.json. */
+  readonly signingKeysFile: string | undefined;
+  /** Lifetime of user tokens, in seconds. */
+  readonly tokenTtlSeconds: number;
+  /** The `iss` claim of issued tokens. */
+  readonly issuer: string;
+  /** Largest accepted request message, in bytes (bigger ones get RESOURCE_EXHAUSTED). */
+  readonly maxMessageBytes: number;
+  /** PEM certificate and key for TLS; both or neither. */
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+  /** pino log level. */
+  readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+}
+
+/** Flags given on the command line; every field is optional and beats the environment. */
+export type ServerFlags = Partial<Pick<ServerConfig, "host" | "port" | "dataDir" | "logLevel">>;
+
+const port = z.coerce.number().int().min(0).max(65535);
+const schema = z.object({
+  host: z.string().min(1).default("127.0.0.1"),
+  port: port.default(9000),
+  dataDir: z.string().min(1).default(join(homedir(), ".raworc", "data")),
+  databaseUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+    .optional(),
+  adminPassword: z.string().min(12, "must be at least 12 characters").optional(),
+  signingKeysFile: z.string().min(1).optional(),
+  tokenTtlSeconds: z.coerce.number().int().min(60).max(30 * 24 * 3600).default(12 * 3600),
+  issuer: z.string().min(1).default("raworc"),
+  maxMessageBytes: z.coerce.number().int().min(1024).max(256 * 1024 * 1024).default(4 * 1024 * 1024),
+  tlsCertFile: z.string().min(1).optional(),
+  tlsKeyFile: z.string().min(1).optional(),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+const envNames: Record<keyof z.input<typeof schema>, string> = {
+  host: "RAWORC_HOST",
+  port: "RAWORC_PORT",
+  dataDir: "RAWORC_DATA_DIR",
+  databaseUrl: "RAWORC_DATABASE_URL",
+  adminPassword: "RAWORC_ADMIN_PASSWORD",
+  signingKeysFile: "RAWORC_SIGNING_KEYS_FILE",
+  tokenTtlSeconds: "RAWORC_TOKEN_TTL_SECONDS",
+  issuer: "RAWORC_ISSUER",
+  maxMessageBytes: "RAWORC_MAX_MESSAGE_BYTES",
+  tlsCertFile: "RAWORC_TLS_CERT_FILE",
+  tlsKeyFile: "RAWORC_TLS_KEY_FILE",
+  logLevel: "RAWORC_LOG_LEVEL",
+};
+
+/** Builds the configuration from flags and environment, or throws a one-line ConfigurationError. */
+export function loadServerConfig(flags: ServerFlags = {}, env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const raw: Record<string, unknown> = {};
+  for (const [key, name] of Object.entries(envNames)) {
+    const value = env[name];
+    if (value !== undefined && value !== "") raw[key] = value;
+  }
+  for (const [key, value] of Object.entries(flags)) if (value !== undefined) raw[key] = value;
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = String(issue?.path[0] ?? "");
+    const name = envNames[key as keyof typeof envNames] ?? key;
+    // Never echo the rejected value: it may be a password or a URL with one.
+    throw new ConfigurationError(`invalid configuration: ${name} ${issue?.message ?? "is invalid"}`);
+  }
+  const c = parsed.data;
+  if ((c.tlsCertFile === undefined) !== (c.tlsKeyFile === undefined)) {
+    throw new ConfigurationError("invalid configuration: RAWORC_TLS_CERT_FILE and RAWORC_TLS_KEY_FILE go together");
+  }
+  return {
+    host: c.host,
+    port: c.port,
+    dataDir: resolve(c.dataDir),
+    databaseUrl: c.databaseUrl,
+    adminPassword: c.adminPassword,
+    signingKeysFile: c.signingKeysFile,
+    tokenTtlSeconds: c.tokenTtlSeconds,
+    issuer: c.issuer,
+    maxMessageBytes: c.maxMessageBytes,
+    tls: c.tlsCertFile && c.tlsKeyFile ? { certFile: c.tlsCertFile, keyFile: c.tlsKeyFile } : undefined,
+    logLevel: c.logLevel,
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * One TCP port for every protocol: cleartext connections are told apart by their first bytes
+ * (an HTTP/2 connection opens with the fixed client preface) and handed to an HTTP/2 or an
+ * HTTP/1.1 server; TLS connections negotiate the same choice through ALPN.
+ */
+import { readFileSync } from "node:fs";
+import http from "node:http";
+import http2 from "node:http2";
+import net from "node:net";
+import type { Duplex } from "node:stream";
+
+/** A request handler for both HTTP versions (what connectNodeAdapter returns). */
+export type DualHandler = (
+  req: http.IncomingMessage | http2.Http2ServerRequest,
+  res: http.ServerResponse | http2.Http2ServerResponse,
+) => void;
+
+/** Options for {@link listenOnePort}. */
+export interface OnePortOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly tls?: { readonly certFile: string; readonly keyFile: string } | undefined;
+}
+
+/** A listening server that can be shut down gracefully. */
+export interface OnePortListener {
+  /** The port actually bound (useful with port 0). */
+  readonly port: number;
+  /** Stops accepting, lets in-flight requests finish for up to `graceMs`, then cuts the rest. */
+  close(graceMs: number): Promise<void>;
+}
+
+const preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+
+/** Starts listening; resolves once the port is bound. */
+export async function listenOnePort(handler: DualHandler, options: OnePortOptions): Promise<OnePortListener> {
+  const sockets = new Set<Duplex>();
+  const sessions = new Set<http2.Http2Session>();
+  let outer: net.Server;
+  let h1: http.Server | undefined;
+
+  if (options.tls) {
+    const secure = http2.createSecureServer(
+      { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile), allowHTTP1: true },
+      handler,
+    );
+    secure.on("session", (s) => sessions.add(s).size && s.once("close", () => sessions.delete(s)));
+    outer = secure;
+  } else {
+    h1 = http.createServer(handler);
+    const h2 = http2.createServer({}, handler);
+    h2.on("session", (s) => sessions.add(s).size && s.once("close", () => sessions.delete(s)));
+    const h1Server = h1;
+    outer = net.createServer((socket) => {
+      let head = Buffer.alloc(0);
+      const onData = (chunk: Buffer) => {
+        head = Buffer.concat([head, chunk]);
+        const n = Math.min(head.length, preface.length);
+        const isH2 = head.subarray(0, n).equals(preface.subarray(0, n));
+        if (isH2 && head.length < preface.length) return; // need more bytes to decide
+        socket.off("data", onData);
+        socket.pause();
+        socket.unshift(head);
+        (isH2 ? h2 : h1Server).emit("connection", socket);
+        socket.resume();
+      };
+      socket.on("data", onData);
+      socket.on("error", () => socket.destroy());
+    });
+  }
+  outer.on("connection", (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    outer.once("error", reject);
+    outer.listen(options.port, options.host, () => {
+      outer.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (outer.address() as net.AddressInfo).port;
+
+  return {
+    port,
+    async close(graceMs) {
+      const closed = new Promise<void>((resolve) => outer.close(() => resolve()));
+      for (const session of sessions) session.close(); // GOAWAY: finish open streams, accept no new ones
+      h1?.closeIdleConnections();
+      const timer = setTimeout(() => {
+        for (const socket of sockets) socket.destroy();
+      }, graceMs);
+      const idle = setInterval(() => h1?.closeIdleConnections(), 50);
+      await closed;
+      clearTimeout(timer);
+      clearInterval(idle);
+    },
+  };
+}

@@ -1,0 +1,37 @@
+/** Opens the MikroORM connection to PostgreSQL and brings the schema up to date. */
+import { MikroORM } from "@mikro-orm/postgresql";
+import { Migrator } from "@mikro-orm/migrations";
+import type { Logger } from "../logger.js";
+import { entities } from "./entities/index.js";
+import { migrations } from "./migrations/index.js";
+
+/** The ORM instance the control plane uses. */
+export type Orm = MikroORM;
+
+/** Options for {@link openOrm}. */
+export interface OpenOrmOptions {
+  /** A postgres:// URL. */
+  readonly url: string;
+  /** Where ORM debug output goes; nothing is logged when omitted. */
+  readonly logger?: Logger;
+  /** Largest number of pooled connections (default 10). */
+  readonly poolSize?: number;
+}
+
+/** Connects, runs pending migrations and returns the ORM; the caller closes it. */
+export async function openOrm(options: OpenOrmOptions): Promise<Orm> {
+  const orm = await MikroORM.init({
+    clientUrl: options.url,
+    entities,
+    extensions: [Migrator],
+    migrations: { migrationsList: migrations, snapshot: false, silent: true, tableName: "raworc_migrations" },
+    pool: { min: 0, max: options.poolSize ?? 10 },
+    // Entities are declared with defineEntity, so no reflection or discovery is needed.
+    discovery: { warnWhenNoEntities: true },
+    debug: false,
+    allowGlobalContext: false,
+    logger: (message) => options.logger?.debug({ orm: message }, "orm"),
+  });
+  await orm.migrator.up();
+  return orm;
+}
