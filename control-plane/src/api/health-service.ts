@@ -6,6 +6,7 @@ import { Health, HealthCheckResponse_ServingStatus as Status } from "@raworc/pro
 export class HealthState {
   private readonly statuses = new Map<string, Status>();
   private readonly watchers = new Set<() => void>();
+  private closed = false;
 
   constructor(services: readonly string[]) {
     this.statuses.set("", Status.SERVING);
@@ -26,6 +27,17 @@ export class HealthState {
   setAll(status: Status.SERVING | Status.NOT_SERVING): void {
     for (const key of this.statuses.keys()) this.statuses.set(key, status);
     for (const notify of this.watchers) notify();
+  }
+
+  /** Ends every Watch stream (on shutdown, so open watches do not hold the server up). */
+  close(): void {
+    this.closed = true;
+    for (const notify of this.watchers) notify();
+  }
+
+  /** Whether {@link close} was called. */
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   /** Calls `notify` on every change until `signal` aborts. */
@@ -50,7 +62,7 @@ export function createHealthService(state: HealthState): ServiceImpl<typeof Heal
       let changed: () => void = () => {};
       state.subscribe(() => changed(), ctx.signal);
       let last: Status | undefined;
-      while (!ctx.signal.aborted) {
+      while (!ctx.signal.aborted && !state.isClosed) {
         const status = state.get(req.service) ?? Status.SERVICE_UNKNOWN;
         if (status !== last) yield { status };
         last = status;

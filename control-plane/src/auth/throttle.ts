@@ -5,8 +5,10 @@
 
 /** Limits for {@link LoginThrottle}. */
 export interface LoginThrottleOptions {
-  /** Failures allowed per key within the window before logins are refused. */
-  readonly maxFailures?: number;
+  /** Failures allowed per account within the window before its logins are refused. */
+  readonly maxFailuresPerAccount?: number;
+  /** Failures allowed per client address within the window (higher: addresses are shared by NAT). */
+  readonly maxFailuresPerAddress?: number;
   /** Length of the window, in milliseconds; the lockout lasts until it slides past. */
   readonly windowMs?: number;
   /** Clock, for tests. */
@@ -20,19 +22,21 @@ export interface LoginThrottleOptions {
  */
 export class LoginThrottle {
   private readonly failures = new Map<string, number[]>();
-  private readonly maxFailures: number;
+  private readonly maxPerAccount: number;
+  private readonly maxPerAddress: number;
   private readonly windowMs: number;
   private readonly now: () => number;
 
   constructor(options: LoginThrottleOptions = {}) {
-    this.maxFailures = options.maxFailures ?? 10;
+    this.maxPerAccount = options.maxFailuresPerAccount ?? 10;
+    this.maxPerAddress = options.maxFailuresPerAddress ?? 50;
     this.windowMs = options.windowMs ?? 5 * 60_000;
     this.now = options.now ?? Date.now;
   }
 
   /** Milliseconds until a login for this account from this address is allowed again; 0 if now. */
   retryAfterMs(username: string, address: string): number {
-    return Math.max(this.wait(`user:${username}`), this.wait(`addr:${address}`));
+    return Math.max(this.wait(`user:${username}`, this.maxPerAccount), this.wait(`addr:${address}`, this.maxPerAddress));
   }
 
   /** Records a failed login. */
@@ -50,10 +54,10 @@ export class LoginThrottle {
     this.failures.delete(`user:${username}`);
   }
 
-  private wait(key: string): number {
+  private wait(key: string, max: number): number {
     const list = this.recent(key);
-    if (list.length < this.maxFailures) return 0;
-    const oldestCounted = list[list.length - this.maxFailures] ?? this.now();
+    if (list.length < max) return 0;
+    const oldestCounted = list[list.length - max] ?? this.now();
     return Math.max(0, oldestCounted + this.windowMs - this.now());
   }
 

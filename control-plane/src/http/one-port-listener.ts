@@ -8,12 +8,10 @@ import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
 import type { Duplex } from "node:stream";
+import type { connectNodeAdapter } from "@connectrpc/connect-node";
 
 /** A request handler for both HTTP versions (what connectNodeAdapter returns). */
-export type DualHandler = (
-  req: http.IncomingMessage | http2.Http2ServerRequest,
-  res: http.ServerResponse | http2.Http2ServerResponse,
-) => void;
+export type DualHandler = ReturnType<typeof connectNodeAdapter>;
 
 /** Options for {@link listenOnePort}. */
 export interface OnePortOptions {

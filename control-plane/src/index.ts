@@ -1,0 +1,4 @@
+/** @raworc/control-plane: the API server. Other packages use only what this file exports. */
+export { runServer } from "./main.js";
+export { startServer, type RunningServer, type StartServerOptions } from "./server.js";
+export { loadServerConfig, type ServerConfig, type ServerFlags } from "./config.js";

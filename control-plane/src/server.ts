@@ -1,0 +1,145 @@
+/**
+ * Wiring of the control plane: database, keys, bootstrap, interceptors, routes and the one
+ * port. This file only assembles; the logic lives in the folders it imports from.
+ */
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { createContextValues } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { createValidateInterceptor } from "@connectrpc/validate";
+import { HealthCheckResponse_ServingStatus as Status } from "@raworc/proto/gen/grpc/health/v1/health_pb.js";
+import { HealthState } from "./api/health-service.js";
+import { Authenticator } from "./auth/authenticator.js";
+import { bootstrapAdmin, type BootstrapOutcome } from "./auth/bootstrap-admin.js";
+import { importKeySet, loadOrCreateKeySet } from "./auth/keyring.js";
+import { LoginThrottle } from "./auth/throttle.js";
+import type { ServerConfig } from "./config.js";
+import { kClientAddress, kRequestId } from "./context.js";
+import { listenOnePort } from "./http/one-port-listener.js";
+import { plainEndpoints } from "./http/plain-endpoints.js";
+import { accessLogInterceptor } from "./interceptors/access-log.js";
+import { authenticationInterceptor } from "./interceptors/authentication.js";
+import { errorMappingInterceptor } from "./interceptors/error-mapping.js";
+import { requestIdFrom, requestIdInterceptor } from "./interceptors/request-id.js";
+import { createLogger, type Logger } from "./logger.js";
+import { createMetrics } from "./metrics.js";
+import { registerRoutes, servedServices } from "./routes.js";
+import { checkDatabaseReachable } from "./store/database-url.js";
+import { startEmbeddedPostgres } from "./store/embedded-postgres.js";
+import { openOrm, type Orm } from "./store/orm.js";
+import { ServiceAccountStore } from "./store/service-accounts.js";
+
+/** A running control plane. */
+export interface RunningServer {
+  /** Base URL clients connect to, e.g. http://127.0.0.1:9000. */
+  readonly url: string;
+  /** The bound port. */
+  readonly port: number;
+  /** What the admin bootstrap did on this start. */
+  readonly bootstrap: BootstrapOutcome;
+  /** The ORM, for tests and tools that inspect stored state. */
+  readonly orm: Orm;
+  /** Stops gracefully: NOT_SERVING, stop accepting, drain, close the database. */
+  stop(): Promise<void>;
+}
+
+/** Options beyond the configuration. */
+export interface StartServerOptions {
+  /** Logger to use; defaults to JSON on stdout at the configured level. */
+  readonly logger?: Logger;
+  /** How long in-flight calls may take to finish on stop (default 5 s). */
+  readonly shutdownGraceMs?: number;
+}
+
+/** Starts the control plane and resolves once it serves. */
+export async function startServer(config: ServerConfig, options: StartServerOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanup = async () => {
+    for (const fn of cleanups.splice(0).reverse()) await fn().catch((err: unknown) => logger.error({ err }, "shutdown step failed"));
+  };
+  try {
+    let databaseUrl = config.databaseUrl;
+    if (databaseUrl === undefined) {
+      const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, logger });
+      cleanups.push(() => embedded.stop());
+      databaseUrl = embedded.url;
+      logger.info({ dataDir: config.dataDir }, "embedded PostgreSQL started");
+    }
+    await checkDatabaseReachable(databaseUrl, 5000);
+    const orm = await openOrm({ url: databaseUrl, logger });
+    cleanups.push(() => orm.close(true));
+
+    const keyring = await importKeySet(await loadOrCreateKeySet(config.signingKeysFile ?? join(config.dataDir, "keys", "jwks.json")));
+    const accounts = new ServiceAccountStore(orm);
+    const bootstrap = await bootstrapAdmin(accounts, { dataDir: config.dataDir, adminPassword: config.adminPassword });
+    if (bootstrap.created) {
+      logger.info(
+        { passwordFile: bootstrap.passwordFile },
+        bootstrap.passwordFile
+          ? `created the admin account; its password is in ${bootstrap.passwordFile}`
+          : "created the admin account with the password from RAWORC_ADMIN_PASSWORD",
+      );
+    }
+
+    const authenticator = new Authenticator({
+      accounts,
+      keyring,
+      throttle: new LoginThrottle(),
+      issuer: config.issuer,
+      tokenTtlSeconds: config.tokenTtlSeconds,
+    });
+    const health = new HealthState(servedServices);
+    const metrics = createMetrics();
+    const ready = async () => {
+      await orm.em.getConnection().execute("select 1");
+    };
+
+    const handler = connectNodeAdapter({
+      routes: registerRoutes({ authenticator, accounts, health }),
+      // Outermost first: ids and logs see everything; errors are mapped before they are logged.
+      interceptors: [
+        requestIdInterceptor(),
+        accessLogInterceptor(logger, metrics),
+        errorMappingInterceptor(logger),
+        authenticationInterceptor(authenticator),
+        createValidateInterceptor(),
+      ],
+      readMaxBytes: config.maxMessageBytes,
+      writeMaxBytes: config.maxMessageBytes,
+      contextValues: (req) =>
+        createContextValues()
+          .set(kRequestId, requestIdFrom(req.headers["x-request-id"]))
+          .set(kClientAddress, req.socket?.remoteAddress ?? ""),
+      fallback: plainEndpoints({ ready, metrics: metrics.registry }),
+    });
+
+    const listener = await listenOnePort(handler, { host: config.host, port: config.port, tls: config.tls });
+    cleanups.push(() => listener.close(options.shutdownGraceMs ?? 5000));
+    const scheme = config.tls ? "https" : "http";
+    const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+    const url = `${scheme}://${host === "0.0.0.0" || host === "[::]" ? "127.0.0.1" : host}:${listener.port}`;
+    logger.info({ url }, "raworc control plane serving");
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url,
+      port: listener.port,
+      bootstrap,
+      orm,
+      stop() {
+        stopping ??= (async () => {
+          health.setAll(Status.NOT_SERVING);
+          health.close();
+          await cleanup();
+          logger.info("raworc control plane stopped");
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}

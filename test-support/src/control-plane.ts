@@ -1,0 +1,63 @@
+/** Starts a real control plane on port 0 with its own database and data directory, for tests. */
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadServerConfig, startServer, type RunningServer, type ServerConfig } from "@raworc/control-plane";
+import { createTestDatabase } from "./database.js";
+
+/** A running test server and what a test needs to talk to it. */
+export interface TestServer {
+  /** Base URL, e.g. http://127.0.0.1:43117. */
+  readonly url: string;
+  /** The admin account's password. */
+  readonly adminPassword: string;
+  /** The server's data directory (keys, admin password file). */
+  readonly dataDir: string;
+  /** The database the server uses. */
+  readonly databaseUrl: string;
+  /** The running server. */
+  server: RunningServer;
+  /** Stops the server (keeping database and data directory) and starts it again on them. */
+  restart(overrides?: Partial<ServerConfig>): Promise<void>;
+  /** Stops the server and removes its database and data directory. */
+  stop(): Promise<void>;
+}
+
+/** Options for {@link startTestServer}. */
+export interface TestServerOptions {
+  /** Configuration overrides (port stays 0 unless given). */
+  readonly config?: Partial<ServerConfig>;
+}
+
+/** Starts a control plane on a fresh database, with a known admin password and silent logs. */
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const database = await createTestDatabase();
+  const dataDir = await mkdtemp(join(tmpdir(), "raworc-test-"));
+  const adminPassword = randomBytes(12).toString("base64url");
+  const base = loadServerConfig(
+    { host: "127.0.0.1", port: 0, dataDir, logLevel: "silent" },
+    { RAWORC_DATABASE_URL: database.url, RAWORC_ADMIN_PASSWORD: adminPassword },
+  );
+  const configFor = (overrides: Partial<ServerConfig> = {}): ServerConfig => ({ ...base, ...options.config, ...overrides });
+  const server = await startServer(configFor(), { shutdownGraceMs: 1000 });
+  const test: TestServer = {
+    get url() {
+      return test.server.url;
+    },
+    adminPassword,
+    dataDir,
+    databaseUrl: database.url,
+    server,
+    async restart(overrides) {
+      await test.server.stop();
+      test.server = await startServer(configFor({ port: test.server.port, ...overrides }), { shutdownGraceMs: 1000 });
+    },
+    async stop() {
+      await test.server.stop();
+      await database.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  return test;
+}
