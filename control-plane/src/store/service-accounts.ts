@@ -95,7 +95,7 @@ export class ServiceAccountStore {
     fields: ServiceAccountFields,
   ): Promise<ServiceAccountRow> {
     const em = this.orm.em.fork();
-    const row = await em.findOne(ServiceAccountSchema, ref);
+    const row = await em.findOne(ServiceAccountSchema, { namespace: ref.namespace, name: ref.name });
     if (!row) throw notFound("ServiceAccount", ref.namespace, ref.name);
     if (expectedVersion !== undefined) await em.lock(row, LockMode.OPTIMISTIC, expectedVersion);
     // Deactivation voids the account's tokens at once: they carry an older generation.
@@ -107,7 +107,7 @@ export class ServiceAccountStore {
 
   /** Deletes an account; NOT_FOUND when it does not exist. */
   async delete(ref: { namespace: string; name: string }): Promise<void> {
-    const deleted = await this.orm.em.fork().nativeDelete(ServiceAccountSchema, ref);
+    const deleted = await this.orm.em.fork().nativeDelete(ServiceAccountSchema, { namespace: ref.namespace, name: ref.name });
     if (deleted === 0) throw notFound("ServiceAccount", ref.namespace, ref.name);
   }
 
