@@ -1,0 +1,32 @@
+import assert from "node:assert/strict";
+import { createTestDatabase, type TestDatabase } from "@raworc/test-support/database.js";
+import { openOrm, type Orm } from "./orm.js";
+
+describe("migrations (real PostgreSQL)", () => {
+  let db: TestDatabase;
+  let orm: Orm | undefined;
+  before(async () => (db = await createTestDatabase()));
+  after(async () => {
+    await orm?.close(true);
+    await db?.drop();
+  });
+
+  it("produce exactly the schema the entities describe", async () => {
+    orm = await openOrm({ url: db.url });
+    const drift = await orm.schema.getUpdateSchemaSQL({ wrap: false, safe: false, dropTables: false });
+    assert.equal(drift.trim(), "", `entities and migrations disagree:\n${drift}`);
+  });
+
+  it("are idempotent: opening again applies nothing and keeps the data", async () => {
+    await orm!.em.getConnection().execute(
+      `insert into service_accounts (id, namespace, name, description, password_hash, active, labels, annotations,
+         token_generation, created_at, updated_at) values (gen_random_uuid(), '', 'kept', '', 'x', true, '{}', '{}', 1, now(), now())`,
+    );
+    await orm!.close(true);
+    orm = await openOrm({ url: db.url });
+    const rows = await orm.em.getConnection().execute<{ name: string }[]>(`select name from service_accounts`);
+    assert.deepEqual(rows.map((r) => r.name), ["kept"]);
+    const applied = await orm.em.getConnection().execute<{ name: string }[]>(`select name from raworc_migrations`);
+    assert.equal(applied.length, 1);
+  });
+});
