@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { appendFile, chmod, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -31,7 +32,11 @@ describe("startEmbeddedPostgres (real PostgreSQL server)", function () {
     return server;
   }
 
-  before(async () => (root = await mkdtemp(join(tmpdir(), "raworc-embedded-pg-test-"))));
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), "raworc-embedded-pg-test-"));
+    // mkdtemp makes it 0700; when the tests run as root, the server's own account must be able to pass through.
+    await chmod(root, 0o711);
+  });
   afterEach(async () => {
     for (const server of started.splice(0)) await server.stop();
   });
@@ -95,10 +100,15 @@ describe("startEmbeddedPostgres (real PostgreSQL server)", function () {
   it("ignores a postmaster.pid whose pid now belongs to another process", async () => {
     const dataDir = await newDataDir();
     await (await start({ dataDir })).stop();
-    await writeFile(join(dataDir, "postgres", "postmaster.pid"), `${process.pid}\n${join(dataDir, "postgres")}\n`);
-
-    const server = await start({ dataDir });
-    assert.deepEqual(await query(server.url, "SELECT 1 AS one"), [{ one: 1 }]);
+    // Not this process: PostgreSQL itself already ignores its parent's pid.
+    const unrelated = spawn("sleep", ["60"]);
+    try {
+      await writeFile(join(dataDir, "postgres", "postmaster.pid"), `${unrelated.pid}\n${join(dataDir, "postgres")}\n`);
+      const server = await start({ dataDir });
+      assert.deepEqual(await query(server.url, "SELECT 1 AS one"), [{ one: 1 }]);
+    } finally {
+      unrelated.kill();
+    }
   });
 
   it("refuses a data directory whose server is still running", async () => {

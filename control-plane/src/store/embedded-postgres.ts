@@ -130,7 +130,7 @@ async function makeReachable(account: Account, dataDir: string, binaries: Binari
   const hint = `PostgreSQL cannot run as root, so raworc runs it as ${SERVER_ACCOUNT}`;
   const canRun = (file: string, args: string[]) => run(file, args, spawnOptions(account)).then(() => true, () => false);
   if (!(await canRun(binaries.postgres, ["--version"]))) {
-    throw new ConfigurationError(`${hint}, which cannot run ${binaries.postgres} (a parent directory is not searchable by it); install raworc elsewhere or run it as a normal user`);
+    throw new ConfigurationError(`${hint}, which cannot run ${binaries.postgres} (is a parent directory not searchable by it?); install raworc elsewhere or run it as a normal user`);
   }
   if (!(await canRun("test", ["-x", dirname(dataDir)]))) {
     throw new ConfigurationError(`${hint}, which cannot reach ${dataDir} (a parent directory is not searchable by it); use another --data-dir (e.g. /var/lib/raworc), run raworc as a normal user, or set RAWORC_DATABASE_URL`);
