@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { AuthService } from "@raworc/proto/gen/raworc/v1/auth_pb.js";
 import { ServiceAccountService } from "@raworc/proto/gen/raworc/v1/service_account_pb.js";
 import { clientOf, login } from "@raworc/test-support/clients.js";
 import { startTestServer, type TestServer } from "@raworc/test-support/control-plane.js";
+import { rotateSigningKey } from "../auth/keyring.js";
 
 async function codeOf(promise: Promise<unknown>): Promise<Code> {
   try {
@@ -122,8 +124,6 @@ describe("AuthService (real server, real PostgreSQL)", function () {
 
   it("keeps accepting tokens signed before a key rotation", async () => {
     const before = await login(t.url, "admin", t.adminPassword);
-    const { rotateSigningKey } = await import("../auth/keyring.js");
-    const { join } = await import("node:path");
     await rotateSigningKey(join(t.dataDir, "keys", "jwks.json"));
     await t.restart();
     assert.equal((await clientOf(AuthService, t.url, before).whoAmI({})).principal?.name, "admin");

@@ -2,7 +2,8 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import { AuthService, PrincipalSchema, type Principal } from "@raworc/proto/gen/raworc/v1/auth_pb.js";
+import type { AuthService} from "@raworc/proto/gen/raworc/v1/auth_pb.js";
+import { PrincipalSchema, type Principal } from "@raworc/proto/gen/raworc/v1/auth_pb.js";
 import type { Authenticator } from "../auth/authenticator.js";
 import { kCaller, kClientAddress, type AuthenticatedCaller } from "../context.js";
 

@@ -1,6 +1,7 @@
 /** grpc.health.v1.Health: the server's and each service's serving status, with Watch. */
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
-import { Health, HealthCheckResponse_ServingStatus as Status } from "@raworc/proto/gen/grpc/health/v1/health_pb.js";
+import type { Health} from "@raworc/proto/gen/grpc/health/v1/health_pb.js";
+import { HealthCheckResponse_ServingStatus as Status } from "@raworc/proto/gen/grpc/health/v1/health_pb.js";
 
 /** Serving status of the server ("") and of each service, observable by watchers. */
 export class HealthState {

@@ -10,8 +10,8 @@ import type {
   ServerReflectionRequest,
   ServerReflectionResponse,
 } from "@raworc/proto/gen/grpc/reflection/v1/reflection_pb.js";
-import { ServerReflection as ReflectionV1 } from "@raworc/proto/gen/grpc/reflection/v1/reflection_pb.js";
-import { ServerReflection as ReflectionV1alpha } from "@raworc/proto/gen/grpc/reflection/v1alpha/reflection_pb.js";
+import type { ServerReflection as ReflectionV1 } from "@raworc/proto/gen/grpc/reflection/v1/reflection_pb.js";
+import type { ServerReflection as ReflectionV1alpha } from "@raworc/proto/gen/grpc/reflection/v1alpha/reflection_pb.js";
 
 type Answer = ServerReflectionResponse["messageResponse"];
 
@@ -71,7 +71,7 @@ function implementation(registry: FileRegistry, services: readonly string[]) {
 
 /** Creates the v1 reflection service over the registry, listing the given services. */
 export function createReflectionV1(registry: FileRegistry, services: readonly string[]): ServiceImpl<typeof ReflectionV1> {
-  return implementation(registry, services) as ServiceImpl<typeof ReflectionV1>;
+  return implementation(registry, services);
 }
 
 /** Creates the v1alpha reflection service (used by older grpcurl and Postman). */

@@ -2,9 +2,10 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import type {
+  ServiceAccountService} from "@raworc/proto/gen/raworc/v1/service_account_pb.js";
 import {
   ServiceAccountSchema,
-  ServiceAccountService,
   type ServiceAccount,
 } from "@raworc/proto/gen/raworc/v1/service_account_pb.js";
 import type { ObjectRef } from "@raworc/proto/gen/raworc/v1/common_pb.js";

@@ -34,8 +34,11 @@ const preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 export async function listenOnePort(handler: DualHandler, options: OnePortOptions): Promise<OnePortListener> {
   const sockets = new Set<Duplex>();
   const sessions = new Set<http2.Http2Session>();
+  // Requests in flight per HTTP/1.1 connection. http.Server's own idle tracking only works for
+  // servers that listen themselves, and ours receives its sockets from the sniffing listener.
+  const h1Busy = new Map<Duplex, number>();
+  let closing = false;
   let outer: net.Server;
-  let h1: http.Server | undefined;
 
   if (options.tls) {
     const secure = http2.createSecureServer(
@@ -45,10 +48,23 @@ export async function listenOnePort(handler: DualHandler, options: OnePortOption
     secure.on("session", (s) => sessions.add(s).size && s.once("close", () => sessions.delete(s)));
     outer = secure;
   } else {
-    h1 = http.createServer(handler);
+    const h1Server = http.createServer(handler);
+    h1Server.on("connection", (socket: Duplex) => {
+      h1Busy.set(socket, 0);
+      socket.once("close", () => h1Busy.delete(socket));
+    });
+    h1Server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
+      const socket = req.socket;
+      h1Busy.set(socket, (h1Busy.get(socket) ?? 0) + 1);
+      if (closing) res.setHeader("connection", "close");
+      res.once("close", () => {
+        const left = (h1Busy.get(socket) ?? 1) - 1;
+        h1Busy.set(socket, left);
+        if (closing && left === 0) socket.destroy();
+      });
+    });
     const h2 = http2.createServer({}, handler);
     h2.on("session", (s) => sessions.add(s).size && s.once("close", () => sessions.delete(s)));
-    const h1Server = h1;
     outer = net.createServer((socket) => {
       let head = Buffer.alloc(0);
       const onData = (chunk: Buffer) => {
@@ -83,16 +99,15 @@ export async function listenOnePort(handler: DualHandler, options: OnePortOption
   return {
     port,
     async close(graceMs) {
+      closing = true;
       const closed = new Promise<void>((resolve) => outer.close(() => resolve()));
       for (const session of sessions) session.close(); // GOAWAY: finish open streams, accept no new ones
-      h1?.closeIdleConnections();
+      for (const [socket, busy] of h1Busy) if (busy === 0) socket.destroy();
       const timer = setTimeout(() => {
         for (const socket of sockets) socket.destroy();
       }, graceMs);
-      const idle = setInterval(() => h1?.closeIdleConnections(), 50);
       await closed;
       clearTimeout(timer);
-      clearInterval(idle);
     },
   };
 }
