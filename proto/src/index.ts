@@ -7,15 +7,31 @@ import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { file_grpc_health_v1_health } from "../gen/grpc/health/v1/health_pb.js";
 import { file_grpc_reflection_v1_reflection } from "../gen/grpc/reflection/v1/reflection_pb.js";
 import { file_grpc_reflection_v1alpha_reflection } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
+import { file_raworc_v1_agent } from "../gen/raworc/v1/agent_pb.js";
+import { file_raworc_v1_audit } from "../gen/raworc/v1/audit_pb.js";
 import { file_raworc_v1_auth } from "../gen/raworc/v1/auth_pb.js";
 import { file_raworc_v1_common } from "../gen/raworc/v1/common_pb.js";
+import { file_raworc_v1_event } from "../gen/raworc/v1/event_pb.js";
+import { file_raworc_v1_namespace } from "../gen/raworc/v1/namespace_pb.js";
+import { file_raworc_v1_rbac } from "../gen/raworc/v1/rbac_pb.js";
+import { file_raworc_v1_runtime } from "../gen/raworc/v1/runtime_pb.js";
+import { file_raworc_v1_secret } from "../gen/raworc/v1/secret_pb.js";
 import { file_raworc_v1_service_account } from "../gen/raworc/v1/service_account_pb.js";
+import { file_raworc_v1_session } from "../gen/raworc/v1/session_pb.js";
 
 /** Every raworc.v1 file, in dependency order. */
 export const raworcFiles: readonly DescFile[] = [
   file_raworc_v1_common,
   file_raworc_v1_auth,
   file_raworc_v1_service_account,
+  file_raworc_v1_namespace,
+  file_raworc_v1_rbac,
+  file_raworc_v1_secret,
+  file_raworc_v1_agent,
+  file_raworc_v1_event,
+  file_raworc_v1_session,
+  file_raworc_v1_audit,
+  file_raworc_v1_runtime,
 ];
 
 /** The gRPC infrastructure files (health, reflection v1 and v1alpha). */
