@@ -9,6 +9,9 @@
 /** The access requirement of one RPC. */
 export type AccessRequirement = "public" | "authenticated" | "admin" | "daemon";
 
+const adminOnly = (...methods: string[]): Record<string, AccessRequirement> =>
+  Object.fromEntries(methods.map((m) => [m, "admin" as const]));
+
 /** Requirements by service type name, then method name. */
 export const accessTable: Readonly<Record<string, Readonly<Record<string, AccessRequirement>>>> = {
   "grpc.health.v1.Health": { Check: "public", List: "public", Watch: "public" },
@@ -28,6 +31,40 @@ export const accessTable: Readonly<Record<string, Readonly<Record<string, Access
     DeleteServiceAccount: "admin",
     SetServiceAccountPassword: "admin",
   },
+  // Declared in the API, implemented by later work; admin-only until role-based checks land.
+  "raworc.v1.NamespaceService": adminOnly("CreateNamespace", "GetNamespace", "ListNamespaces", "DeleteNamespace"),
+  "raworc.v1.RbacService": adminOnly(
+    "CreateRole",
+    "GetRole",
+    "ListRoles",
+    "UpdateRole",
+    "DeleteRole",
+    "CreateRoleBinding",
+    "GetRoleBinding",
+    "ListRoleBindings",
+    "UpdateRoleBinding",
+    "DeleteRoleBinding",
+    "CheckAccess",
+  ),
+  "raworc.v1.SecretService": adminOnly("CreateSecret", "GetSecret", "ListSecrets", "UpdateSecret", "DeleteSecret"),
+  "raworc.v1.AgentService": adminOnly("CreateAgent", "GetAgent", "ListAgents", "UpdateAgent", "DeleteAgent"),
+  "raworc.v1.SessionService": adminOnly(
+    "CreateSession",
+    "GetSession",
+    "ListSessions",
+    "DeleteSession",
+    "PauseSession",
+    "ResumeSession",
+    "RemixSession",
+    "SendMessage",
+    "ListEvents",
+    "WatchSession",
+    "CancelTurn",
+    "ApproveToolCall",
+    "ListTurns",
+  ),
+  "raworc.v1.AuditService": adminOnly("ListAuditEvents"),
+  "raworc.v1.RuntimeService": { Attach: "daemon" },
 };
 
 /** The requirement of a method, or undefined when the table lacks it (callers deny). */
