@@ -36,11 +36,19 @@ export interface ServerConfig {
 /** Flags given on the command line; every field is optional and beats the environment. */
 export type ServerFlags = Partial<Pick<ServerConfig, "host" | "port" | "dataDir" | "logLevel">>;
 
+/**
+ * Where data lives by default: ~/.raworc/data for a user; /var/lib/raworc for root, because the
+ * embedded PostgreSQL then runs as an unprivileged account that cannot pass through /root.
+ */
+export function defaultDataDir(): string {
+  return process.getuid?.() === 0 ? "/var/lib/raworc" : join(homedir(), ".raworc", "data");
+}
+
 const port = z.coerce.number().int().min(0).max(65535);
 const schema = z.object({
   host: z.string().min(1).default("127.0.0.1"),
   port: port.default(9000),
-  dataDir: z.string().min(1).default(join(homedir(), ".raworc", "data")),
+  dataDir: z.string().min(1).default(defaultDataDir()),
   databaseUrl: z
     .string()
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")

@@ -4,8 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-// eslint-disable-next-line no-restricted-imports -- tests must run the very embedded server the product runs.
-import { startEmbeddedPostgres } from "../../control-plane/src/store/embedded-postgres.js";
+import { startEmbeddedPostgres } from "@raworc/control-plane";
 import { onRelease } from "./shared-resources.js";
 
 /** A database of one's own; drop() removes it (also done after the run if forgotten). */
