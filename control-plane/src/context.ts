@@ -1,5 +1,6 @@
 /** Typed per-request values set by interceptors and read by handlers (CONVENTIONS 3). */
 import { createContextKey } from "@connectrpc/connect";
+import type { Attributes } from "./rbac/rules.js";
 
 /** Who is calling: the authenticated principal and the token that proved it. */
 export interface AuthenticatedCaller {
@@ -29,3 +30,20 @@ export const kRequestId = createContextKey<string>("", { description: "request i
 
 /** The client's address as seen by the server (for throttling and audit). */
 export const kClientAddress = createContextKey<string>("", { description: "client address" });
+
+/** What the authorization step decided to check for this call (read by the audit log). */
+export interface AccessDecision {
+  /** The RBAC attributes checked, when the method maps to a check. */
+  readonly attributes?: Attributes;
+  /** Whether the call changes state. */
+  readonly mutating: boolean;
+}
+
+/** The access decision of the call; undefined before authorization ran. */
+export const kAccess = createContextKey<AccessDecision | undefined>(undefined, { description: "access decision" });
+
+/** The namespaces a list call may return: every namespace, or only these. */
+export type ListScope = { readonly all: true } | { readonly all: false; readonly namespaces: readonly string[] };
+
+/** Where a cross-namespace list may look, set by authorization for list calls. */
+export const kListScope = createContextKey<ListScope>({ all: true }, { description: "list scope" });

@@ -10,7 +10,7 @@ import { createValidateInterceptor } from "@connectrpc/validate";
 import { HealthCheckResponse_ServingStatus as Status } from "@raworc/proto/gen/grpc/health/v1/health_pb.js";
 import { HealthState } from "./api/health-service.js";
 import { Authenticator } from "./auth/authenticator.js";
-import { bootstrapAdmin, type BootstrapOutcome } from "./auth/bootstrap-admin.js";
+import { adminAccountName, bootstrapAdmin, type BootstrapOutcome } from "./auth/bootstrap-admin.js";
 import { importKeySet, loadOrCreateKeySet } from "./auth/keyring.js";
 import { LoginThrottle } from "./auth/throttle.js";
 import type { ServerConfig } from "./config.js";
@@ -18,11 +18,13 @@ import { kClientAddress, kRequestId } from "./context.js";
 import { listenOnePort } from "./http/one-port-listener.js";
 import { plainEndpoints } from "./http/plain-endpoints.js";
 import { accessLogInterceptor } from "./interceptors/access-log.js";
-import { authenticationInterceptor } from "./interceptors/authentication.js";
+import { authorizationInterceptor } from "./interceptors/authorization.js";
 import { errorMappingInterceptor } from "./interceptors/error-mapping.js";
 import { requestIdFrom, requestIdInterceptor } from "./interceptors/request-id.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
+import { Authorizer } from "./rbac/authorizer.js";
+import { bootstrapRbac, hasAnyRole } from "./rbac/bootstrap.js";
 import { registerRoutes, servedServices } from "./routes.js";
 import { checkDatabaseReachable } from "./store/database-url.js";
 import { startEmbeddedPostgres } from "./store/embedded-postgres.js";
@@ -74,6 +76,8 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     const keyring = await importKeySet(await loadOrCreateKeySet(config.signingKeysFile ?? join(config.dataDir, "keys", "jwks.json")));
     const accounts = new ServiceAccountStore(orm);
     const bootstrap = await bootstrapAdmin(accounts, { dataDir: config.dataDir, adminPassword: config.adminPassword });
+    if (bootstrap.created || !(await hasAnyRole(orm))) await bootstrapRbac(orm, adminAccountName);
+    const authorizer = new Authorizer(orm);
     if (bootstrap.created) {
       logger.info(
         { passwordFile: bootstrap.passwordFile },
@@ -103,7 +107,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
         requestIdInterceptor(),
         accessLogInterceptor(logger, metrics),
         errorMappingInterceptor(logger),
-        authenticationInterceptor(authenticator),
+        authorizationInterceptor(authenticator, authorizer),
         createValidateInterceptor(),
       ],
       readMaxBytes: config.maxMessageBytes,

@@ -10,6 +10,7 @@ import {
 } from "@raworc/proto/gen/raworc/v1/service_account_pb.js";
 import type { ObjectRef } from "@raworc/proto/gen/raworc/v1/common_pb.js";
 import { hashPassword } from "../auth/passwords.js";
+import { kListScope } from "../context.js";
 import type { ServiceAccountRow } from "../store/entities/service-account.js";
 import type { ServiceAccountStore } from "../store/service-accounts.js";
 import { parseResourceVersion, requireNamed, toObjectMeta } from "./object-meta.js";
@@ -51,9 +52,11 @@ export function createServiceAccountService(accounts: ServiceAccountStore): Serv
       const ref = refOf(req.ref);
       return { serviceAccount: toServiceAccount(await accounts.get(ref.namespace, ref.name)) };
     },
-    async listServiceAccounts(req) {
+    async listServiceAccounts(req, ctx) {
+      const scope = ctx.values.get(kListScope);
       const page = await accounts.list({
         namespace: req.namespace || undefined,
+        namespaces: scope.all ? undefined : scope.namespaces,
         labelSelector: req.labelSelector,
         pageSize: req.pageSize,
         pageToken: req.pageToken,

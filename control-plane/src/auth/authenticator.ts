@@ -8,6 +8,7 @@ import { hashPassword, verifyPassword } from "./passwords.js";
 import type { LoginThrottle } from "./throttle.js";
 import { InvalidTokenError, issueToken, verifyToken } from "./tokens.js";
 import { parseUsername } from "./usernames.js";
+import { implicitGroups } from "../rbac/authorizer.js";
 
 /** What a successful login or password change returns. */
 export interface IssuedToken {
@@ -76,7 +77,7 @@ export class Authenticator {
       uid: account.id,
       namespace: account.namespace,
       name: account.name,
-      groups: [],
+      groups: implicitGroups(account),
       tokenId: claims.jti,
       issuedAt: claims.issuedAt,
       expiresAt: claims.expiresAt,

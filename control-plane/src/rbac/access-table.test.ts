@@ -25,7 +25,7 @@ describe("access table", () => {
 
   it("keeps only login and the gRPC infrastructure public", () => {
     const open = Object.entries(accessTable).flatMap(([service, methods]) =>
-      Object.entries(methods).filter(([, r]) => r === "public").map(([m]) => `${service}/${m}`),
+      Object.entries(methods).filter(([, r]) => r.kind === "public").map(([m]) => `${service}/${m}`),
     );
     assert.deepEqual(open.filter((m) => m.startsWith("raworc.")), ["raworc.v1.AuthService/Login"]);
   });

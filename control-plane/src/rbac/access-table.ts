@@ -1,73 +1,124 @@
 /**
- * Who may call each RPC. Every method of every service the server knows must have exactly
- * one entry (a test enforces it), so nothing is reachable by omission.
- *
- * Until role-based access control lands, a method is public, open to any authenticated
- * user, restricted to the bootstrap admin, or reserved for session daemons.
+ * The one authorization table: every RPC of every service maps to exactly one entry (a test
+ * enforces it). Most entries are a single RBAC check (group, resource, subresource, verb,
+ * namespace, name) read from the request; a few are public, need only a valid user token, or
+ * are reserved for session daemons.
  */
 
+/** Anything a request message may carry that names its target. */
+type AnyRequest = Record<string, unknown>;
+
+/** A single RBAC check derived from a request. */
+export interface CheckSpec {
+  readonly kind: "check";
+  readonly group: string;
+  readonly resource: string;
+  readonly subresource: string;
+  readonly verb: string;
+  /** Whether the call changes state (audited even when it succeeds). */
+  readonly mutating: boolean;
+  /** The namespace the call acts in ("" for global objects, or a list across namespaces). */
+  readonly namespace: (req: AnyRequest) => string;
+  /** The object's name ("" for list and create-with-generated-name). */
+  readonly name: (req: AnyRequest) => string;
+}
+
 /** The access requirement of one RPC. */
-export type AccessRequirement = "public" | "authenticated" | "admin" | "daemon";
+export type AccessEntry =
+  | { readonly kind: "public" }
+  | { readonly kind: "authenticated"; readonly mutating: boolean }
+  | { readonly kind: "daemon" }
+  | CheckSpec;
 
-const adminOnly = (...methods: string[]): Record<string, AccessRequirement> =>
-  Object.fromEntries(methods.map((m) => [m, "admin" as const]));
+const field = (obj: unknown, key: string): unknown => (obj && typeof obj === "object" ? (obj as AnyRequest)[key] : undefined);
+const str = (v: unknown): string => (typeof v === "string" ? v : "");
 
-/** Requirements by service type name, then method name. */
-export const accessTable: Readonly<Record<string, Readonly<Record<string, AccessRequirement>>>> = {
-  "grpc.health.v1.Health": { Check: "public", List: "public", Watch: "public" },
-  "grpc.reflection.v1.ServerReflection": { ServerReflectionInfo: "public" },
-  "grpc.reflection.v1alpha.ServerReflection": { ServerReflectionInfo: "public" },
+/** Reads `req[key].namespace` / `.name` (ObjectRef fields). */
+const refNs = (key: string) => (req: AnyRequest) => str(field(field(req, key), "namespace"));
+const refName = (key: string) => (req: AnyRequest) => str(field(field(req, key), "name"));
+/** Reads `req[key].metadata.namespace` / `.name` (objects in create and update requests). */
+const metaNs = (key: string) => (req: AnyRequest) => str(field(field(field(req, key), "metadata"), "namespace"));
+const metaName = (key: string) => (req: AnyRequest) => str(field(field(field(req, key), "metadata"), "name"));
+const plain = (key: string) => (req: AnyRequest) => str(field(req, key));
+const none = () => "";
+
+const mutatingVerbs = new Set(["create", "update", "delete", "escalate", "bind"]);
+
+function check(group: string, resourcePath: string, verb: string, namespace: CheckSpec["namespace"], name: CheckSpec["name"]): CheckSpec {
+  const [resource = "", subresource = ""] = resourcePath.split("/");
+  return { kind: "check", group, resource, subresource, verb, mutating: mutatingVerbs.has(verb), namespace, name };
+}
+
+/** CRUD entries for a namespaced or global kind whose requests use `ref`, `namespace` and `<objectField>`. */
+function crud(group: string, resource: string, objectField: string, methods: { create: string; get: string; list: string; update: string; delete: string }) {
+  return {
+    [methods.create]: check(group, resource, "create", metaNs(objectField), metaName(objectField)),
+    [methods.get]: check(group, resource, "get", refNs("ref"), refName("ref")),
+    [methods.list]: check(group, resource, "list", plain("namespace"), none),
+    [methods.update]: check(group, resource, "update", metaNs(objectField), metaName(objectField)),
+    [methods.delete]: check(group, resource, "delete", refNs("ref"), refName("ref")),
+  };
+}
+
+const verbsFor = (kind: string, plural = `${kind}s`) => ({
+  create: `Create${kind}`,
+  get: `Get${kind}`,
+  list: `List${plural}`,
+  update: `Update${kind}`,
+  delete: `Delete${kind}`,
+});
+
+const session = (sub: string, verb: string, key = "ref") => check("core", `sessions/${sub}`, verb, refNs(key), refName(key));
+
+/** Entries by service type name, then method name. */
+export const accessTable: Readonly<Record<string, Readonly<Record<string, AccessEntry>>>> = {
+  "grpc.health.v1.Health": { Check: { kind: "public" }, List: { kind: "public" }, Watch: { kind: "public" } },
+  "grpc.reflection.v1.ServerReflection": { ServerReflectionInfo: { kind: "public" } },
+  "grpc.reflection.v1alpha.ServerReflection": { ServerReflectionInfo: { kind: "public" } },
   "raworc.v1.AuthService": {
-    Login: "public",
-    WhoAmI: "authenticated",
-    Logout: "authenticated",
-    ChangePassword: "authenticated",
+    Login: { kind: "public" },
+    WhoAmI: { kind: "authenticated", mutating: false },
+    Logout: { kind: "authenticated", mutating: true },
+    ChangePassword: { kind: "authenticated", mutating: true },
   },
   "raworc.v1.ServiceAccountService": {
-    CreateServiceAccount: "admin",
-    GetServiceAccount: "admin",
-    ListServiceAccounts: "admin",
-    UpdateServiceAccount: "admin",
-    DeleteServiceAccount: "admin",
-    SetServiceAccountPassword: "admin",
+    ...crud("core", "serviceaccounts", "serviceAccount", verbsFor("ServiceAccount")),
+    SetServiceAccountPassword: check("core", "serviceaccounts/password", "update", refNs("ref"), refName("ref")),
   },
-  // Declared in the API, implemented by later work; admin-only until role-based checks land.
-  "raworc.v1.NamespaceService": adminOnly("CreateNamespace", "GetNamespace", "ListNamespaces", "DeleteNamespace"),
-  "raworc.v1.RbacService": adminOnly(
-    "CreateRole",
-    "GetRole",
-    "ListRoles",
-    "UpdateRole",
-    "DeleteRole",
-    "CreateRoleBinding",
-    "GetRoleBinding",
-    "ListRoleBindings",
-    "UpdateRoleBinding",
-    "DeleteRoleBinding",
-    "CheckAccess",
-  ),
-  "raworc.v1.SecretService": adminOnly("CreateSecret", "GetSecret", "ListSecrets", "UpdateSecret", "DeleteSecret"),
-  "raworc.v1.AgentService": adminOnly("CreateAgent", "GetAgent", "ListAgents", "UpdateAgent", "DeleteAgent"),
-  "raworc.v1.SessionService": adminOnly(
-    "CreateSession",
-    "GetSession",
-    "ListSessions",
-    "DeleteSession",
-    "PauseSession",
-    "ResumeSession",
-    "RemixSession",
-    "SendMessage",
-    "ListEvents",
-    "WatchSession",
-    "CancelTurn",
-    "ApproveToolCall",
-    "ListTurns",
-  ),
-  "raworc.v1.AuditService": adminOnly("ListAuditEvents"),
-  "raworc.v1.RuntimeService": { Attach: "daemon" },
+  "raworc.v1.NamespaceService": {
+    CreateNamespace: check("core", "namespaces", "create", none, metaName("namespace")),
+    GetNamespace: check("core", "namespaces", "get", none, plain("name")),
+    ListNamespaces: check("core", "namespaces", "list", none, none),
+    DeleteNamespace: check("core", "namespaces", "delete", none, plain("name")),
+  },
+  "raworc.v1.RbacService": {
+    ...crud("rbac", "roles", "role", verbsFor("Role")),
+    ...crud("rbac", "rolebindings", "roleBinding", verbsFor("RoleBinding")),
+    // Asking about oneself needs no permission; the handler checks rbac/accessreviews otherwise.
+    CheckAccess: { kind: "authenticated", mutating: false },
+  },
+  "raworc.v1.SecretService": crud("core", "secrets", "secret", verbsFor("Secret")),
+  "raworc.v1.AgentService": crud("core", "agents", "agent", verbsFor("Agent")),
+  "raworc.v1.SessionService": {
+    CreateSession: check("core", "sessions", "create", metaNs("session"), metaName("session")),
+    GetSession: check("core", "sessions", "get", refNs("ref"), refName("ref")),
+    ListSessions: check("core", "sessions", "list", plain("namespace"), none),
+    DeleteSession: check("core", "sessions", "delete", refNs("ref"), refName("ref")),
+    PauseSession: session("pause", "create"),
+    ResumeSession: session("resume", "create"),
+    RemixSession: session("remix", "create", "source"),
+    SendMessage: session("messages", "create"),
+    ListEvents: session("events", "list"),
+    WatchSession: session("events", "watch"),
+    CancelTurn: session("cancel", "create"),
+    ApproveToolCall: session("approvals", "create"),
+    ListTurns: session("turns", "list"),
+  },
+  "raworc.v1.AuditService": { ListAuditEvents: check("audit", "auditevents", "list", plain("namespace"), none) },
+  "raworc.v1.RuntimeService": { Attach: { kind: "daemon" } },
 };
 
-/** The requirement of a method, or undefined when the table lacks it (callers deny). */
-export function accessRequirement(service: string, method: string): AccessRequirement | undefined {
+/** The entry of a method, or undefined when the table lacks it (callers deny). */
+export function accessEntry(service: string, method: string): AccessEntry | undefined {
   return accessTable[service]?.[method];
 }

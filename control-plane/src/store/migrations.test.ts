@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createTestDatabase, type TestDatabase } from "@raworc/test-support/database.js";
+import { migrations } from "./migrations/index.js";
 import { openOrm, type Orm } from "./orm.js";
 
 describe("migrations (real PostgreSQL)", () => {
@@ -27,6 +28,6 @@ describe("migrations (real PostgreSQL)", () => {
     const rows = await orm.em.getConnection().execute<{ name: string }[]>(`select name from service_accounts`);
     assert.deepEqual(rows.map((r) => r.name), ["kept"]);
     const applied = await orm.em.getConnection().execute<{ name: string }[]>(`select name from raworc_migrations`);
-    assert.equal(applied.length, 1);
+    assert.equal(applied.length, migrations.length);
   });
 });

@@ -18,6 +18,8 @@ export interface ServiceAccountFields {
 /** A list query. */
 export interface ListQuery {
   readonly namespace?: string;
+  /** When set, only these namespaces (the caller's list scope). */
+  readonly namespaces?: readonly string[];
   readonly labelSelector: string;
   readonly pageSize: number;
   readonly pageToken: string;
@@ -79,6 +81,7 @@ export class ServiceAccountStore {
     const after = decodePageToken(query.pageToken, 2);
     const qb = this.orm.em.fork().createQueryBuilder(ServiceAccountSchema);
     if (query.namespace) qb.andWhere({ namespace: query.namespace });
+    if (query.namespaces) qb.andWhere({ namespace: { $in: [...query.namespaces] } });
     const selector = labelSelectorSql(parseLabelSelector(query.labelSelector));
     if (selector) qb.andWhere(selector.sql, selector.params);
     if (after) qb.andWhere("(namespace, name) > (?, ?)", after);

@@ -1,5 +1,6 @@
 /** Every entity schema the ORM manages. */
+import { NamespaceSchema, RoleBindingSchema, RoleSchema } from "./rbac.js";
 import { ServiceAccountSchema } from "./service-account.js";
 
 /** The entity list given to MikroORM. */
-export const entities = [ServiceAccountSchema];
+export const entities = [ServiceAccountSchema, RoleSchema, RoleBindingSchema, NamespaceSchema];

@@ -1,8 +1,10 @@
 /** Every migration, in order. Hand-written SQL; a test checks they match the entities exactly. */
 import type { MigrationObject } from "@mikro-orm/core";
 import { Migration0001ServiceAccounts } from "./0001-service-accounts.js";
+import { Migration0002RbacNamespaces } from "./0002-rbac-namespaces.js";
 
 /** The ordered migration list given to MikroORM's migrator. */
 export const migrations: MigrationObject[] = [
   { name: "0001-service-accounts", class: Migration0001ServiceAccounts },
+  { name: "0002-rbac-namespaces", class: Migration0002RbacNamespaces },
 ];

@@ -1,0 +1,77 @@
+/**
+ * Decides whether a principal may do something, from the roles bound to it: a global binding
+ * grants its role's rules everywhere, a namespaced binding only in its namespace.
+ */
+import type { Orm } from "../store/orm.js";
+import type { StoredRule, StoredSubject } from "../store/entities/rbac.js";
+import { rulesAllow, type Attributes, type Rule } from "./rules.js";
+
+/** Who is asking: enough to match binding subjects. */
+export interface SubjectIdentity {
+  readonly kind: "ServiceAccount" | "User";
+  readonly namespace: string;
+  readonly name: string;
+  readonly groups: readonly string[];
+}
+
+/** The groups every service account belongs to implicitly, as in Kubernetes. */
+export function implicitGroups(account: { namespace: string }): string[] {
+  const groups = ["system:authenticated", "system:serviceaccounts"];
+  if (account.namespace) groups.push(`system:serviceaccounts:${account.namespace}`);
+  return groups;
+}
+
+/** Rules granted to a principal, by the namespace of the binding that grants them ("" = global). */
+export type GrantedRules = ReadonlyMap<string, readonly Rule[]>;
+
+/** Evaluates RBAC against the bindings and roles stored in PostgreSQL. */
+export class Authorizer {
+  constructor(private readonly orm: Orm) {}
+
+  /** Every rule granted to the subject, grouped by the binding's namespace. */
+  async grantedRules(subject: SubjectIdentity): Promise<GrantedRules> {
+    const matchers: StoredSubject[] = [
+      { kind: subject.kind, name: subject.name, namespace: subject.kind === "ServiceAccount" ? subject.namespace : "" },
+      ...subject.groups.map((name): StoredSubject => ({ kind: "Group", name, namespace: "" })),
+    ];
+    // One query: bindings whose subjects contain any matcher (GIN index), joined to their role.
+    const rows = await this.orm.em.getConnection().execute<{ namespace: string; rules: StoredRule[] }[]>(
+      `select b.namespace, r.rules
+         from role_bindings b
+         join roles r on r.name = b.role_name
+                     and r.namespace = case when b.role_scope = 'global' then '' else b.namespace end
+        where ${matchers.map(() => "b.subjects @> ?::jsonb").join(" or ")}`,
+      matchers.map((m) => JSON.stringify([m.kind === "Group" ? { kind: m.kind, name: m.name } : m])),
+    );
+    const byNamespace = new Map<string, Rule[]>();
+    for (const row of rows) {
+      const list = byNamespace.get(row.namespace) ?? [];
+      list.push(...row.rules);
+      byNamespace.set(row.namespace, list);
+    }
+    return byNamespace;
+  }
+
+  /** The rules in force for the subject in a namespace ("" = global scope: global bindings only). */
+  static rulesIn(granted: GrantedRules, namespace: string): Rule[] {
+    return [...(granted.get("") ?? []), ...(namespace ? (granted.get(namespace) ?? []) : [])];
+  }
+
+  /** Whether the subject may do what the attributes say. */
+  async allows(subject: SubjectIdentity, a: Attributes): Promise<boolean> {
+    return rulesAllow(Authorizer.rulesIn(await this.grantedRules(subject), a.namespace), a);
+  }
+
+  /**
+   * Where the subject may do `a` (whose namespace is ignored) across namespaces: everywhere when
+   * a global binding allows it, else the namespaces whose bindings allow it.
+   */
+  async namespacesAllowing(subject: SubjectIdentity, a: Omit<Attributes, "namespace">): Promise<{ all: true } | { all: false; namespaces: string[] }> {
+    const granted = await this.grantedRules(subject);
+    if (rulesAllow(granted.get("") ?? [], { ...a, namespace: "" })) return { all: true };
+    const namespaces = [...granted.entries()]
+      .filter(([ns, rules]) => ns !== "" && rulesAllow(rules, { ...a, namespace: ns }))
+      .map(([ns]) => ns);
+    return { all: false, namespaces };
+  }
+}
