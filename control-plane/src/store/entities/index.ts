@@ -1,6 +1,7 @@
 /** Every entity schema the ORM manages. */
 import { NamespaceSchema, RoleBindingSchema, RoleSchema } from "./rbac.js";
+import { SecretSchema } from "./secret.js";
 import { ServiceAccountSchema } from "./service-account.js";
 
 /** The entity list given to MikroORM. */
-export const entities = [ServiceAccountSchema, RoleSchema, RoleBindingSchema, NamespaceSchema];
+export const entities = [ServiceAccountSchema, RoleSchema, RoleBindingSchema, NamespaceSchema, SecretSchema];
