@@ -3,3 +3,5 @@ export { runServer } from "./main.js";
 export { startServer, type RunningServer, type StartServerOptions } from "./server.js";
 export { loadServerConfig, type ServerConfig, type ServerFlags } from "./config.js";
 export { startEmbeddedPostgres, type EmbeddedPostgres } from "./store/embedded-postgres.js";
+export { rotateSigningKey } from "./auth/keyring.js";
+export { defaultDataDir } from "./config.js";
