@@ -6,6 +6,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { ConfigurationError } from "./errors.js";
+import { decodeSecretKey } from "./secrets/secret-keys.js";
 
 /** The validated configuration the server runs with. */
 export interface ServerConfig {
@@ -29,6 +30,10 @@ export interface ServerConfig {
   readonly maxMessageBytes: number;
   /** PEM certificate and key for TLS; both or neither. */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+  /** Base64 AES-256 keys for secrets at rest, comma-separated, the first encrypting; beats secretsKeyFile. */
+  readonly secretsKey: string | undefined;
+  /** A file of base64 secrets keys, one per line; undefined uses (and once creates) dataDir/keys/secrets.key. */
+  readonly secretsKeyFile: string | undefined;
   /** pino log level. */
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }
@@ -60,6 +65,11 @@ const schema = z.object({
   maxMessageBytes: z.coerce.number().int().min(1024).max(256 * 1024 * 1024).default(4 * 1024 * 1024),
   tlsCertFile: z.string().min(1).optional(),
   tlsKeyFile: z.string().min(1).optional(),
+  secretsKey: z
+    .string()
+    .refine((v) => v.split(",").every((k) => decodeSecretKey(k) !== undefined), "must be base64 of 32 bytes (comma-separated for several)")
+    .optional(),
+  secretsKeyFile: z.string().min(1).optional(),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -75,6 +85,8 @@ const envNames: Record<keyof z.input<typeof schema>, string> = {
   maxMessageBytes: "RAWORC_MAX_MESSAGE_BYTES",
   tlsCertFile: "RAWORC_TLS_CERT_FILE",
   tlsKeyFile: "RAWORC_TLS_KEY_FILE",
+  secretsKey: "RAWORC_SECRETS_KEY",
+  secretsKeyFile: "RAWORC_SECRETS_KEY_FILE",
   logLevel: "RAWORC_LOG_LEVEL",
 };
 
@@ -98,6 +110,9 @@ export function loadServerConfig(flags: ServerFlags = {}, env: NodeJS.ProcessEnv
   if ((c.tlsCertFile === undefined) !== (c.tlsKeyFile === undefined)) {
     throw new ConfigurationError("invalid configuration: RAWORC_TLS_CERT_FILE and RAWORC_TLS_KEY_FILE go together");
   }
+  if (c.secretsKey !== undefined && c.secretsKeyFile !== undefined) {
+    throw new ConfigurationError("invalid configuration: set RAWORC_SECRETS_KEY or RAWORC_SECRETS_KEY_FILE, not both");
+  }
   return {
     host: c.host,
     port: c.port,
@@ -109,6 +124,8 @@ export function loadServerConfig(flags: ServerFlags = {}, env: NodeJS.ProcessEnv
     issuer: c.issuer,
     maxMessageBytes: c.maxMessageBytes,
     tls: c.tlsCertFile && c.tlsKeyFile ? { certFile: c.tlsCertFile, keyFile: c.tlsKeyFile } : undefined,
+    secretsKey: c.secretsKey,
+    secretsKeyFile: c.secretsKeyFile,
     logLevel: c.logLevel,
   };
 }

@@ -18,6 +18,8 @@ const redactPaths = [
   "*.data",
   "databaseUrl",
   "adminPassword",
+  "secretsKey",
+  "*.secretsKey",
 ];
 
 /** Creates the server's root logger; `destination` defaults to stdout. */

@@ -26,6 +26,7 @@ import { createMetrics } from "./metrics.js";
 import { Authorizer } from "./rbac/authorizer.js";
 import { bootstrapRbac, hasAnyRole } from "./rbac/bootstrap.js";
 import { registerRoutes, servedServices } from "./routes.js";
+import { openSecretStore } from "./secrets/open-secret-store.js";
 import { checkDatabaseReachable } from "./store/database-url.js";
 import { startEmbeddedPostgres } from "./store/embedded-postgres.js";
 import { openOrm, type Orm } from "./store/orm.js";
@@ -78,6 +79,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     const bootstrap = await bootstrapAdmin(accounts, { dataDir: config.dataDir, adminPassword: config.adminPassword });
     if (bootstrap.created || !(await hasAnyRole(orm))) await bootstrapRbac(orm, adminAccountName);
     const authorizer = new Authorizer(orm);
+    const secrets = await openSecretStore(orm, config, logger);
     if (bootstrap.created) {
       logger.info(
         { passwordFile: bootstrap.passwordFile },
@@ -101,7 +103,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     };
 
     const handler = connectNodeAdapter({
-      routes: registerRoutes({ authenticator, accounts, health }),
+      routes: registerRoutes({ authenticator, accounts, secrets, health }),
       // Outermost first: ids and logs see everything; errors are mapped before they are logged.
       interceptors: [
         requestIdInterceptor(),
