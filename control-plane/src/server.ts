@@ -16,6 +16,7 @@ import { LoginThrottle } from "./auth/throttle.js";
 import type { ServerConfig } from "./config.js";
 import { kClientAddress, kRequestId } from "./context.js";
 import { listenOnePort } from "./http/one-port-listener.js";
+import { withClientParseErrors } from "./http/parse-error-code.js";
 import { plainEndpoints } from "./http/plain-endpoints.js";
 import { accessLogInterceptor } from "./interceptors/access-log.js";
 import { authorizationInterceptor } from "./interceptors/authorization.js";
@@ -103,7 +104,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     };
 
     const handler = connectNodeAdapter({
-      routes: registerRoutes({ authenticator, accounts, secrets, health }),
+      routes: withClientParseErrors(registerRoutes({ authenticator, accounts, secrets, health })),
       // Outermost first: ids and logs see everything; errors are mapped before they are logged.
       interceptors: [
         requestIdInterceptor(),

@@ -32,7 +32,7 @@ export function answerReflection(registry: FileRegistry, services: readonly stri
     case "listServices":
       return { case: "listServicesResponse", value: { service: services.map((name) => ({ name })) } as never };
     case "fileByFilename": {
-      const file = registry.getFile(q.value.replace(/\.proto$/, ""));
+      const file = registry.getFile(q.value);
       return file ? fileAnswer([file]) : notFound(`file ${q.value}`);
     }
     case "fileContainingSymbol": {

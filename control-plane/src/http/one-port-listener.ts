@@ -75,8 +75,14 @@ export async function listenOnePort(handler: DualHandler, options: OnePortOption
         socket.off("data", onData);
         socket.pause();
         socket.unshift(head);
-        (isH2 ? h2 : h1Server).emit("connection", socket);
-        socket.resume();
+        if (isH2) {
+          // The HTTP/2 session reads the unshifted bytes itself on the next tick; resuming the
+          // socket would flush them to no listener and the session would miss the preface.
+          h2.emit("connection", socket);
+        } else {
+          h1Server.emit("connection", socket);
+          socket.resume();
+        }
       };
       socket.on("data", onData);
       socket.on("error", () => socket.destroy());
