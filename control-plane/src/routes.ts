@@ -5,14 +5,23 @@ import { Health } from "@raworc/proto/gen/grpc/health/v1/health_pb.js";
 import { ServerReflection as ReflectionV1 } from "@raworc/proto/gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1alpha } from "@raworc/proto/gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { AuthService } from "@raworc/proto/gen/raworc/v1/auth_pb.js";
+import { NamespaceService } from "@raworc/proto/gen/raworc/v1/namespace_pb.js";
+import { RbacService } from "@raworc/proto/gen/raworc/v1/rbac_pb.js";
 import { SecretService } from "@raworc/proto/gen/raworc/v1/secret_pb.js";
 import { ServiceAccountService } from "@raworc/proto/gen/raworc/v1/service_account_pb.js";
 import { createAuthService } from "./api/auth-service.js";
 import { createHealthService, type HealthState } from "./api/health-service.js";
+import { createNamespaceService } from "./api/namespace-service.js";
+import { createRbacService } from "./api/rbac-service.js";
 import { createReflectionV1, createReflectionV1alpha } from "./api/reflection-service.js";
 import { createSecretService } from "./api/secret-service.js";
 import { createServiceAccountService } from "./api/service-account-service.js";
 import type { Authenticator } from "./auth/authenticator.js";
+import type { Authorizer } from "./rbac/authorizer.js";
+import { NamespaceStore } from "./store/namespaces.js";
+import type { Orm } from "./store/orm.js";
+import { RoleBindingStore } from "./store/role-bindings.js";
+import { RoleStore } from "./store/roles.js";
 import type { SecretStore } from "./store/secrets.js";
 import type { ServiceAccountStore } from "./store/service-accounts.js";
 
@@ -20,6 +29,8 @@ import type { ServiceAccountStore } from "./store/service-accounts.js";
 export interface RouteDependencies {
   readonly authenticator: Authenticator;
   readonly accounts: ServiceAccountStore;
+  readonly orm: Orm;
+  readonly authorizer: Authorizer;
   readonly secrets: SecretStore;
   readonly health: HealthState;
 }
@@ -28,6 +39,8 @@ export interface RouteDependencies {
 export const servedServices = [
   AuthService.typeName,
   ServiceAccountService.typeName,
+  NamespaceService.typeName,
+  RbacService.typeName,
   SecretService.typeName,
   Health.typeName,
   ReflectionV1.typeName,
@@ -39,6 +52,8 @@ export function registerRoutes(deps: RouteDependencies): (router: ConnectRouter)
   return (router) => {
     router.service(AuthService, createAuthService(deps.authenticator));
     router.service(ServiceAccountService, createServiceAccountService(deps.accounts));
+    router.service(NamespaceService, createNamespaceService(new NamespaceStore(deps.orm)));
+    router.service(RbacService, createRbacService({ roles: new RoleStore(deps.orm), bindings: new RoleBindingStore(deps.orm), authorizer: deps.authorizer }));
     router.service(SecretService, createSecretService(deps.secrets));
     router.service(Health, createHealthService(deps.health));
     router.service(ReflectionV1, createReflectionV1(registry, servedServices));

@@ -104,7 +104,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     };
 
     const handler = connectNodeAdapter({
-      routes: withClientParseErrors(registerRoutes({ authenticator, accounts, secrets, health })),
+      routes: withClientParseErrors(registerRoutes({ authenticator, accounts, orm, authorizer, secrets, health })),
       // Outermost first: ids and logs see everything; errors are mapped before they are logged.
       interceptors: [
         requestIdInterceptor(),

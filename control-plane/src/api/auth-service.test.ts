@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { AuthService } from "@raworc/proto/gen/raworc/v1/auth_pb.js";
+import { NamespaceService } from "@raworc/proto/gen/raworc/v1/namespace_pb.js";
 import { ServiceAccountService } from "@raworc/proto/gen/raworc/v1/service_account_pb.js";
 import { clientOf, login } from "@raworc/test-support/clients.js";
 import { startTestServer, type TestServer } from "@raworc/test-support/control-plane.js";
@@ -44,6 +45,8 @@ describe("AuthService (real server, real PostgreSQL)", function () {
   });
 
   it("logs in namespaced accounts as namespace/name", async () => {
+    const namespaces = clientOf(NamespaceService, t.url, await login(t.url, "admin", t.adminPassword));
+    await namespaces.createNamespace({ namespace: { metadata: { name: "team-a" } } });
     await createAccount("bob", "bob-password-123", "team-a");
     const token = await login(t.url, "team-a/bob", "bob-password-123");
     const me = await clientOf(AuthService, t.url, token).whoAmI({});

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { toJsonString } from "@bufbuild/protobuf";
+import { NamespaceService } from "@raworc/proto/gen/raworc/v1/namespace_pb.js";
 import { ServiceAccountSchema, ServiceAccountService } from "@raworc/proto/gen/raworc/v1/service_account_pb.js";
 import { clientOf, login } from "@raworc/test-support/clients.js";
 import { startTestServer, type TestServer } from "@raworc/test-support/control-plane.js";
@@ -19,7 +20,10 @@ describe("ServiceAccountService (real server, real PostgreSQL)", function () {
   let admin: Client<typeof ServiceAccountService>;
   before(async () => {
     t = await startTestServer();
-    admin = clientOf(ServiceAccountService, t.url, await login(t.url, "admin", t.adminPassword));
+    const token = await login(t.url, "admin", t.adminPassword);
+    admin = clientOf(ServiceAccountService, t.url, token);
+    const namespaces = clientOf(NamespaceService, t.url, token);
+    for (const name of ["team-a", "team-b", "paging"]) await namespaces.createNamespace({ namespace: { metadata: { name } } });
   });
   after(async () => t?.stop());
 
@@ -54,6 +58,12 @@ describe("ServiceAccountService (real server, real PostgreSQL)", function () {
     assert.equal(error.code, Code.AlreadyExists);
     assert.match(error.rawMessage, /team-a\/dup/);
     await create("dup", "team-b");
+  });
+
+  it("refuses a namespaced account in a namespace that does not exist with FAILED_PRECONDITION", async () => {
+    const error = await failure(create("lost", "nowhere"));
+    assert.equal(error.code, Code.FailedPrecondition);
+    assert.match(error.rawMessage, /namespace "nowhere" does not exist/);
   });
 
   it("refuses a stale resource_version with ABORTED and keeps the stored value", async () => {

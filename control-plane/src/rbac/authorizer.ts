@@ -6,9 +6,9 @@ import type { Orm } from "../store/orm.js";
 import type { StoredRule, StoredSubject } from "../store/entities/rbac.js";
 import { rulesAllow, type Attributes, type Rule } from "./rules.js";
 
-/** Who is asking: enough to match binding subjects. */
+/** Who is asking: enough to match binding subjects ("Group" only when reviewing a group's access). */
 export interface SubjectIdentity {
-  readonly kind: "ServiceAccount" | "User";
+  readonly kind: "ServiceAccount" | "User" | "Group";
   readonly namespace: string;
   readonly name: string;
   readonly groups: readonly string[];
@@ -24,30 +24,54 @@ export function implicitGroups(account: { namespace: string }): string[] {
 /** Rules granted to a principal, by the namespace of the binding that grants them ("" = global). */
 export type GrantedRules = ReadonlyMap<string, readonly Rule[]>;
 
+/** One binding that applies to a subject, with the rules of the role it grants. */
+export interface Grant {
+  /** The binding's namespace ("" = global). */
+  readonly namespace: string;
+  readonly bindingName: string;
+  readonly roleScope: "namespace" | "global";
+  readonly roleName: string;
+  readonly rules: readonly Rule[];
+}
+
 /** Evaluates RBAC against the bindings and roles stored in PostgreSQL. */
 export class Authorizer {
   constructor(private readonly orm: Orm) {}
 
-  /** Every rule granted to the subject, grouped by the binding's namespace. */
-  async grantedRules(subject: SubjectIdentity): Promise<GrantedRules> {
+  /** Every binding that applies to the subject, with its role's rules (bindings to missing roles grant nothing). */
+  async grants(subject: SubjectIdentity): Promise<Grant[]> {
     const matchers: StoredSubject[] = [
       { kind: subject.kind, name: subject.name, namespace: subject.kind === "ServiceAccount" ? subject.namespace : "" },
       ...subject.groups.map((name): StoredSubject => ({ kind: "Group", name, namespace: "" })),
     ];
     // One query: bindings whose subjects contain any matcher (GIN index), joined to their role.
-    const rows = await this.orm.em.getConnection().execute<{ namespace: string; rules: StoredRule[] }[]>(
-      `select b.namespace, r.rules
+    const rows = await this.orm.em.getConnection().execute<
+      { namespace: string; name: string; role_scope: "namespace" | "global"; role_name: string; rules: StoredRule[] }[]
+    >(
+      `select b.namespace, b.name, b.role_scope, b.role_name, r.rules
          from role_bindings b
          join roles r on r.name = b.role_name
                      and r.namespace = case when b.role_scope = 'global' then '' else b.namespace end
-        where ${matchers.map(() => "b.subjects @> ?::jsonb").join(" or ")}`,
+        where ${matchers.map(() => "b.subjects @> ?::jsonb").join(" or ")}
+        order by b.namespace, b.name`,
       matchers.map((m) => JSON.stringify([m.kind === "Group" ? { kind: m.kind, name: m.name } : m])),
     );
+    return rows.map((row) => ({
+      namespace: row.namespace,
+      bindingName: row.name,
+      roleScope: row.role_scope,
+      roleName: row.role_name,
+      rules: row.rules,
+    }));
+  }
+
+  /** Every rule granted to the subject, grouped by the binding's namespace. */
+  async grantedRules(subject: SubjectIdentity): Promise<GrantedRules> {
     const byNamespace = new Map<string, Rule[]>();
-    for (const row of rows) {
-      const list = byNamespace.get(row.namespace) ?? [];
-      list.push(...row.rules);
-      byNamespace.set(row.namespace, list);
+    for (const grant of await this.grants(subject)) {
+      const list = byNamespace.get(grant.namespace) ?? [];
+      list.push(...grant.rules);
+      byNamespace.set(grant.namespace, list);
     }
     return byNamespace;
   }

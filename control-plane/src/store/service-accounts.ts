@@ -4,6 +4,7 @@ import { LockMode, UniqueConstraintViolationException } from "@mikro-orm/postgre
 import { notFound } from "../errors.js";
 import { ServiceAccountSchema, type ServiceAccountRow } from "./entities/service-account.js";
 import { labelSelectorSql, parseLabelSelector } from "./label-selector.js";
+import { lockActiveNamespace } from "./namespaces.js";
 import type { Orm } from "./orm.js";
 import { decodePageToken, effectivePageSize, encodePageToken } from "./page-token.js";
 
@@ -29,31 +30,36 @@ export interface ListQuery {
 export class ServiceAccountStore {
   constructor(private readonly orm: Orm) {}
 
-  /** Creates an account; ALREADY_EXISTS when the name is taken in that namespace. */
+  /**
+   * Creates an account; ALREADY_EXISTS when the name is taken in that namespace, and
+   * FAILED_PRECONDITION when a namespaced account's namespace does not exist.
+   */
   async create(
     ref: { namespace: string; name: string },
     fields: ServiceAccountFields,
     passwordHash: string,
   ): Promise<ServiceAccountRow> {
-    const em = this.orm.em.fork();
-    const row = em.create(ServiceAccountSchema, {
-      id: crypto.randomUUID(),
-      namespace: ref.namespace,
-      name: ref.name,
-      ...fields,
-      passwordHash,
-      tokenGeneration: 1,
-      lastLoginAt: null,
-    });
     try {
-      await em.flush();
+      return await this.orm.em.fork().transactional(async (em) => {
+        await lockActiveNamespace(em, ref.namespace);
+        const row = em.create(ServiceAccountSchema, {
+          id: crypto.randomUUID(),
+          namespace: ref.namespace,
+          name: ref.name,
+          ...fields,
+          passwordHash,
+          tokenGeneration: 1,
+          lastLoginAt: null,
+        });
+        await em.flush();
+        return row;
+      });
     } catch (error) {
       if (error instanceof UniqueConstraintViolationException) {
         throw new ConnectError(`ServiceAccount "${display(ref)}" already exists`, Code.AlreadyExists);
       }
       throw error;
     }
-    return row;
   }
 
   /** Finds an account by namespace and name. */

@@ -1,0 +1,34 @@
+/** The list query shared by namespaced kinds: namespace filter, list scope, labels and keyset pages. */
+import { labelSelectorSql, parseLabelSelector } from "./label-selector.js";
+import { decodePageToken, effectivePageSize, encodePageToken } from "./page-token.js";
+import type { ListQuery } from "./service-accounts.js";
+
+/** The part of a query builder the filters need (raw conditions with positional parameters). */
+interface RawFilterable {
+  andWhere(sql: string, params?: unknown[]): unknown;
+}
+
+/**
+ * Adds the namespace, list-scope, label and page-token conditions of `query` to `qb`, and
+ * returns how many rows to fetch (one more than a page, to know whether another follows).
+ */
+export function filterNamespaced(qb: RawFilterable, query: ListQuery): number {
+  if (query.namespace) qb.andWhere("namespace = ?", [query.namespace]);
+  if (query.namespaces) {
+    // An empty scope lists nothing; "in ()" is not valid SQL.
+    if (query.namespaces.length === 0) qb.andWhere("false");
+    else qb.andWhere(`namespace in (${query.namespaces.map(() => "?").join(", ")})`, [...query.namespaces]);
+  }
+  const selector = labelSelectorSql(parseLabelSelector(query.labelSelector));
+  if (selector) qb.andWhere(selector.sql, selector.params);
+  const after = decodePageToken(query.pageToken, 2);
+  if (after) qb.andWhere("(namespace, name) > (?, ?)", after);
+  return effectivePageSize(query.pageSize) + 1;
+}
+
+/** Cuts the rows fetched with {@link filterNamespaced}'s limit into a page and its next token. */
+export function namespacedPage<T extends { namespace: string; name: string }>(rows: T[], limit: number): { items: T[]; nextPageToken: string } {
+  const items = rows.slice(0, limit - 1);
+  const last = items.at(-1);
+  return { items, nextPageToken: rows.length >= limit && last ? encodePageToken([last.namespace, last.name]) : "" };
+}
