@@ -4,11 +4,13 @@ import { registry } from "@raworc/proto";
 import { Health } from "@raworc/proto/gen/grpc/health/v1/health_pb.js";
 import { ServerReflection as ReflectionV1 } from "@raworc/proto/gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1alpha } from "@raworc/proto/gen/grpc/reflection/v1alpha/reflection_pb.js";
+import { AuditService } from "@raworc/proto/gen/raworc/v1/audit_pb.js";
 import { AuthService } from "@raworc/proto/gen/raworc/v1/auth_pb.js";
 import { NamespaceService } from "@raworc/proto/gen/raworc/v1/namespace_pb.js";
 import { RbacService } from "@raworc/proto/gen/raworc/v1/rbac_pb.js";
 import { SecretService } from "@raworc/proto/gen/raworc/v1/secret_pb.js";
 import { ServiceAccountService } from "@raworc/proto/gen/raworc/v1/service_account_pb.js";
+import { createAuditService } from "./api/audit-service.js";
 import { createAuthService } from "./api/auth-service.js";
 import { createHealthService, type HealthState } from "./api/health-service.js";
 import { createNamespaceService } from "./api/namespace-service.js";
@@ -18,6 +20,7 @@ import { createSecretService } from "./api/secret-service.js";
 import { createServiceAccountService } from "./api/service-account-service.js";
 import type { Authenticator } from "./auth/authenticator.js";
 import type { Authorizer } from "./rbac/authorizer.js";
+import { AuditEventStore } from "./store/audit-events.js";
 import { NamespaceStore } from "./store/namespaces.js";
 import type { Orm } from "./store/orm.js";
 import { RoleBindingStore } from "./store/role-bindings.js";
@@ -42,6 +45,7 @@ export const servedServices = [
   NamespaceService.typeName,
   RbacService.typeName,
   SecretService.typeName,
+  AuditService.typeName,
   Health.typeName,
   ReflectionV1.typeName,
   ReflectionV1alpha.typeName,
@@ -55,6 +59,7 @@ export function registerRoutes(deps: RouteDependencies): (router: ConnectRouter)
     router.service(NamespaceService, createNamespaceService(new NamespaceStore(deps.orm)));
     router.service(RbacService, createRbacService({ roles: new RoleStore(deps.orm), bindings: new RoleBindingStore(deps.orm), authorizer: deps.authorizer }));
     router.service(SecretService, createSecretService(deps.secrets));
+    router.service(AuditService, createAuditService(new AuditEventStore(deps.orm)));
     router.service(Health, createHealthService(deps.health));
     router.service(ReflectionV1, createReflectionV1(registry, servedServices));
     router.service(ReflectionV1alpha, createReflectionV1alpha(registry, servedServices));

@@ -19,6 +19,7 @@ import { listenOnePort } from "./http/one-port-listener.js";
 import { withClientParseErrors } from "./http/parse-error-code.js";
 import { plainEndpoints } from "./http/plain-endpoints.js";
 import { accessLogInterceptor } from "./interceptors/access-log.js";
+import { auditInterceptor } from "./interceptors/audit.js";
 import { authorizationInterceptor } from "./interceptors/authorization.js";
 import { errorMappingInterceptor } from "./interceptors/error-mapping.js";
 import { requestIdFrom, requestIdInterceptor } from "./interceptors/request-id.js";
@@ -28,6 +29,7 @@ import { Authorizer } from "./rbac/authorizer.js";
 import { bootstrapRbac, hasAnyRole } from "./rbac/bootstrap.js";
 import { registerRoutes, servedServices } from "./routes.js";
 import { openSecretStore } from "./secrets/open-secret-store.js";
+import { AuditEventStore } from "./store/audit-events.js";
 import { checkDatabaseReachable } from "./store/database-url.js";
 import { startEmbeddedPostgres } from "./store/embedded-postgres.js";
 import { openOrm, type Orm } from "./store/orm.js";
@@ -109,6 +111,8 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       interceptors: [
         requestIdInterceptor(),
         accessLogInterceptor(logger, metrics),
+        // Outside error mapping, so the audit log records the code the client receives.
+        auditInterceptor({ store: new AuditEventStore(orm), logger, registry: metrics.registry }),
         errorMappingInterceptor(logger),
         authorizationInterceptor(authenticator, authorizer),
         createValidateInterceptor(),

@@ -1,7 +1,8 @@
 /** Every entity schema the ORM manages. */
+import { AuditEventSchema } from "./audit-event.js";
 import { NamespaceSchema, RoleBindingSchema, RoleSchema } from "./rbac.js";
 import { SecretSchema } from "./secret.js";
 import { ServiceAccountSchema } from "./service-account.js";
 
 /** The entity list given to MikroORM. */
-export const entities = [ServiceAccountSchema, RoleSchema, RoleBindingSchema, NamespaceSchema, SecretSchema];
+export const entities = [ServiceAccountSchema, RoleSchema, RoleBindingSchema, NamespaceSchema, SecretSchema, AuditEventSchema];

@@ -2,11 +2,13 @@
 import type { MigrationObject } from "@mikro-orm/core";
 import { Migration0001ServiceAccounts } from "./0001-service-accounts.js";
 import { Migration0002RbacNamespaces } from "./0002-rbac-namespaces.js";
+import { Migration0003AuditEvents } from "./0003-audit-events.js";
 import { Migration0004Secrets } from "./0004-secrets.js";
 
 /** The ordered migration list given to MikroORM's migrator. */
 export const migrations: MigrationObject[] = [
   { name: "0001-service-accounts", class: Migration0001ServiceAccounts },
   { name: "0002-rbac-namespaces", class: Migration0002RbacNamespaces },
+  { name: "0003-audit-events", class: Migration0003AuditEvents },
   { name: "0004-secrets", class: Migration0004Secrets },
 ];
