@@ -176,4 +176,15 @@ describe("NamespaceService (real server, real PostgreSQL)", function () {
     assert.equal((await failure(nobody.listNamespaces({}))).code, Code.PermissionDenied);
     assert.equal((await failure(nobody.deleteNamespace({ name: "default" }))).code, Code.PermissionDenied);
   });
+
+  it("lets a binding in a namespace grant get on that namespace only, as in Kubernetes", async () => {
+    await createNamespace("seen");
+    await createNamespace("unseen");
+    await createAccount("seen", "member");
+    await createBinding("seen", "member-viewer", "member");
+    const member = clientOf(NamespaceService, t.url, await login(t.url, "seen/member", "member-password-123"));
+    assert.equal((await member.getNamespace({ name: "seen" })).namespace?.metadata?.name, "seen");
+    assert.equal((await failure(member.getNamespace({ name: "unseen" }))).code, Code.PermissionDenied);
+    assert.equal((await failure(member.listNamespaces({}))).code, Code.PermissionDenied);
+  });
 });

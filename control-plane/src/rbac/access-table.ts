@@ -87,9 +87,11 @@ export const accessTable: Readonly<Record<string, Readonly<Record<string, Access
   },
   "raworc.v1.NamespaceService": {
     CreateNamespace: check("core", "namespaces", "create", none, metaName("namespace")),
-    GetNamespace: check("core", "namespaces", "get", none, plain("name")),
+    // As in Kubernetes, a request about one namespace is checked in that namespace, so a
+    // binding there may grant get (or delete) on it; creating and listing need global grants.
+    GetNamespace: check("core", "namespaces", "get", plain("name"), plain("name")),
     ListNamespaces: check("core", "namespaces", "list", none, none),
-    DeleteNamespace: check("core", "namespaces", "delete", none, plain("name")),
+    DeleteNamespace: check("core", "namespaces", "delete", plain("name"), plain("name")),
   },
   "raworc.v1.RbacService": {
     ...crud("rbac", "roles", "role", verbsFor("Role")),

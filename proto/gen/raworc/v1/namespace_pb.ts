@@ -299,8 +299,9 @@ export const NamespacePhaseSchema: GenEnum<NamespacePhase> = /*@__PURE__*/
   enumDesc(file_raworc_v1_namespace, 0);
 
 /**
- * NamespaceService manages namespaces. Namespaces are global objects: every RPC is checked
- * against core/namespaces with an empty namespace and the namespace's name.
+ * NamespaceService manages namespaces. Namespaces are global objects; as in Kubernetes, Get and
+ * Delete are checked in the namespace they name (so a binding there can grant them), while
+ * Create and List need a global grant on core/namespaces.
  *
  * @generated from service raworc.v1.NamespaceService
  */
