@@ -21,7 +21,7 @@ export function denialMessage(caller: AuthenticatedCaller, a: Attributes): strin
 
 /** Reads the request message; for a server-streaming call, the single request message. */
 async function requestMessage(req: UnaryRequest | StreamRequest): Promise<{ message: Record<string, unknown>; req: UnaryRequest | StreamRequest }> {
-  if (!req.stream) return { message: req.message as Record<string, unknown>, req };
+  if (!req.stream) return { message: req.message, req };
   if (req.method.methodKind !== "server_streaming") return { message: {}, req };
   const iterator = req.message[Symbol.asyncIterator]();
   const first = await iterator.next();
