@@ -2,10 +2,10 @@
 import { execFile, spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { chmod, chown, mkdir, readFile, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, readFile, readlink, realpath, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { createServer, type AddressInfo } from "node:net";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
@@ -13,6 +13,7 @@ import { promisify } from "node:util";
 import pg from "pg";
 import { ConfigurationError } from "../errors.js";
 import type { Logger } from "../logger.js";
+import { acquireDataDirLock, isProcessRunning } from "./data-dir-lock.js";
 
 /** PostgreSQL refuses to run as root, so a root raworc runs it as this unprivileged system account. */
 export const SERVER_ACCOUNT = "raworc-postgres";
@@ -20,14 +21,17 @@ const ROLE = "raworc";
 const DATABASE = "raworc";
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 30_000;
+const KILL_TIMEOUT_MS = 10_000;
 const run = promisify(execFile);
 
 /** Options for {@link startEmbeddedPostgres}. */
 export interface EmbeddedPostgresOptions {
   /** raworc's data directory; the cluster lives in `<dataDir>/postgres`, its password in `<dataDir>/postgres.password`. */
   readonly dataDir: string;
-  /** Receives the server's own log lines (debug) and an unexpected exit (error); nothing is logged when omitted. */
-  readonly logger?: Pick<Logger, "debug" | "error">;
+  /** Port on 127.0.0.1 to listen on, e.g. to come back where clients expect it; default (or 0) a free one chosen at each start. */
+  readonly port?: number;
+  /** Receives the server's own log lines (debug), a server left running by a crashed raworc (warn) and an unexpected exit (error); nothing is logged when omitted. */
+  readonly logger?: Pick<Logger, "debug" | "warn" | "error">;
   /** Cancels the start (the server is stopped); it has no effect once started. */
   readonly signal?: AbortSignal;
   /** false turns fsync off: faster, but a crash of the machine may lose or corrupt data; for throwaway test clusters (default true). */
@@ -54,36 +58,52 @@ interface Binaries {
   readonly initdb: string;
 }
 
-/** Starts the embedded PostgreSQL in `<dataDir>/postgres`, creating the cluster and the `raworc` database on first start. */
+/**
+ * Starts the embedded PostgreSQL in `<dataDir>/postgres`, creating the cluster and the `raworc`
+ * database on first start; refuses a data directory another live raworc uses, and stops a server
+ * that a crashed raworc left running on it.
+ */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const { dataDir, signal, durable = true } = options;
-  const clusterDir = join(dataDir, "postgres");
+  const clusterDir = join(resolve(dataDir), "postgres");
   const binaries = await locateBinaries();
   const account = await serverAccount();
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  if (account) await makeReachable(account, dataDir, binaries);
-  const initialized = await exists(clusterDir);
-  const password = await readOrCreatePassword(join(dataDir, "postgres.password"), !initialized);
-  signal?.throwIfAborted();
-  if (!initialized) await initCluster({ ...options, binaries, account, password, clusterDir, durable });
-  await clearStalePid(clusterDir);
+  const lock = await acquireDataDirLock(dataDir);
+  try {
+    if (account) await makeReachable(account, dataDir, binaries);
+    const initialized = await exists(clusterDir);
+    const password = await readOrCreatePassword(join(dataDir, "postgres.password"), !initialized);
+    signal?.throwIfAborted();
+    if (!initialized) await initCluster({ ...options, binaries, account, password, clusterDir, durable });
+    await stopOrphan(clusterDir, options.logger);
 
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const server = await launch({ ...options, binaries, account, clusterDir, port, durable }).catch((err: unknown) => {
-      // Another process may take the free port between our probe and the server's bind.
-      if (attempt < 3 && err instanceof Error && err.message.includes("Address already in use")) return undefined;
-      throw err;
-    });
-    if (!server) continue;
-    const url = `postgres://${ROLE}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`;
-    try {
-      await ensureDatabase(port, password);
-    } catch (err) {
-      await server.stop();
-      throw new Error(`embedded PostgreSQL started but the ${DATABASE} database could not be prepared: ${oneLine(err)}`, { cause: err });
+    for (let attempt = 1; ; attempt++) {
+      const port = options.port || (await freePort());
+      const server = await launch({ ...options, binaries, account, clusterDir, port, durable }).catch((err: unknown) => {
+        // Another process may take the free port between our probe and the server's bind.
+        if (!options.port && attempt < 3 && err instanceof Error && err.message.includes("Address already in use")) return undefined;
+        throw err;
+      });
+      if (!server) continue;
+      const url = `postgres://${ROLE}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`;
+      try {
+        await ensureDatabase(port, password);
+      } catch (err) {
+        await server.stop();
+        throw new Error(`embedded PostgreSQL started but the ${DATABASE} database could not be prepared: ${oneLine(err)}`, { cause: err });
+      }
+      let stopping: Promise<void> | undefined;
+      const stop = () =>
+        (stopping ??= (async () => {
+          await server.stop();
+          await lock.release();
+        })());
+      return { url, stop };
     }
-    return { url, stop: () => server.stop() };
+  } catch (err) {
+    await lock.release();
+    throw err;
   }
 }
 
@@ -174,19 +194,52 @@ async function initCluster(o: { binaries: Binaries; account: Account | undefined
   await rm(workDir, { recursive: true, force: true });
 }
 
-/** Removes a postmaster.pid left by a killed server; refuses if a server still runs on the cluster. */
-async function clearStalePid(clusterDir: string): Promise<void> {
+/**
+ * Stops a server still running on the cluster and removes a postmaster.pid left by a killed one.
+ * The caller holds the data directory's lock, so a running server has no live raworc: it was
+ * left by one that crashed (it runs in its own process group, so it outlives raworc's SIGKILL).
+ */
+async function stopOrphan(clusterDir: string, logger?: Pick<Logger, "warn">): Promise<void> {
   const file = join(clusterDir, "postmaster.pid");
   const pid = Number((await readFile(file, "utf8").catch(() => "")).split("\n")[0]);
   if (!pid) return;
-  if (isAlive(pid)) {
+  if (await isProcessRunning(pid)) {
     // A live pid may be an unrelated process that reused the number (containers restart with small pids).
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => undefined);
-    if (cmdline === undefined || cmdline.split("\0").includes(clusterDir)) {
-      throw new ConfigurationError(`a PostgreSQL server (pid ${pid}) already runs on ${clusterDir}, perhaps left by a raworc that was killed; stop it (kill -INT ${pid}) and start again`);
+    const ours = await runsIn(pid, clusterDir);
+    if (ours === undefined) {
+      throw new ConfigurationError(`${file} names pid ${pid}, which runs, and without /proc raworc cannot tell whether it is a PostgreSQL server left by a raworc that was killed; stop it (kill -INT ${pid}) or remove the file, and start again`);
+    }
+    if (ours) {
+      logger?.warn({ postgresPid: pid, clusterDir }, `stopping the PostgreSQL server (pid ${pid}) that a raworc which ended without stopping it left running on ${clusterDir}`);
+      await terminate(pid);
     }
   }
   await unlink(file).catch(() => undefined);
+}
+
+/** Whether pid is a server of this cluster: PostgreSQL makes the cluster its working directory; undefined if /proc cannot tell. */
+async function runsIn(pid: number, clusterDir: string): Promise<boolean | undefined> {
+  const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => undefined);
+  if (cwd !== undefined) return cwd === (await realpath(clusterDir));
+  // Without ptrace rights on the process (another account, when we are not root) its arguments still tell.
+  const args = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => undefined);
+  return args === undefined ? undefined : args.split("\0").includes(clusterDir);
+}
+
+/** Fast shutdown of a process that is not our child, escalating to immediate shutdown and then SIGKILL if it does not end. */
+async function terminate(pid: number): Promise<void> {
+  for (const [signal, waitMs] of [["SIGINT", STOP_TIMEOUT_MS], ["SIGQUIT", KILL_TIMEOUT_MS], ["SIGKILL", KILL_TIMEOUT_MS]] as const) {
+    try {
+      process.kill(pid, signal);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ESRCH") return;
+      throw err;
+    }
+    for (const deadline = Date.now() + waitMs; Date.now() < deadline; await sleep(50)) {
+      if (!(await isProcessRunning(pid))) return;
+    }
+  }
+  throw new Error(`the PostgreSQL server (pid ${pid}) left by an earlier raworc did not stop, even on SIGKILL`);
 }
 
 /** Starts the server process and resolves once it accepts connections. */
@@ -281,15 +334,6 @@ function exited(child: ChildProcess): Promise<string> {
     child.once("error", (err) => resolve(oneLine(err)));
     child.once("close", (code, signal) => resolve(signal ? `signal ${signal}` : `exit code ${code}`));
   });
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 async function freePort(): Promise<number> {

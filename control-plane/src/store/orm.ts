@@ -16,6 +16,8 @@ export interface OpenOrmOptions {
   readonly logger?: Logger;
   /** Largest number of pooled connections (default 10). */
   readonly poolSize?: number;
+  /** How long a query may wait to open a connection, or for a free one from a full pool, before it fails as unavailable (default 5000 ms). */
+  readonly connectTimeoutMs?: number;
 }
 
 /** Connects, runs pending migrations and returns the ORM; the caller closes it. */
@@ -26,6 +28,8 @@ export async function openOrm(options: OpenOrmOptions): Promise<Orm> {
     extensions: [Migrator],
     migrations: { migrationsList: migrations, snapshot: false, silent: true, tableName: "raworc_migrations" },
     pool: { min: 0, max: options.poolSize ?? 10 },
+    // pg waits forever by default, so a database that accepts connections but never answers would hang every call and /healthz.
+    driverOptions: { connectionTimeoutMillis: options.connectTimeoutMs ?? 5000 },
     // Entities are declared with defineEntity, so no reflection or discovery is needed.
     discovery: { warnWhenNoEntities: true },
     debug: false,
