@@ -75,7 +75,8 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     }
     await checkDatabaseReachable(databaseUrl, 5000);
     const orm = await openOrm({ url: databaseUrl, logger });
-    cleanups.push(() => orm.close(true));
+    // Bounded: a connection stuck on a frozen database must not keep the process from exiting.
+    cleanups.push(() => Promise.race([orm.close(true), new Promise<void>((resolve) => setTimeout(resolve, 10_000).unref())]));
 
     const keyring = await importKeySet(await loadOrCreateKeySet(config.signingKeysFile ?? join(config.dataDir, "keys", "jwks.json")));
     const accounts = new ServiceAccountStore(orm);

@@ -29,7 +29,9 @@ export async function openOrm(options: OpenOrmOptions): Promise<Orm> {
     migrations: { migrationsList: migrations, snapshot: false, silent: true, tableName: "raworc_migrations" },
     pool: { min: 0, max: options.poolSize ?? 10 },
     // pg waits forever by default, so a database that accepts connections but never answers would hang every call and /healthz.
-    driverOptions: { connectionTimeoutMillis: options.connectTimeoutMs ?? 5000 },
+    // A frozen database must not hold calls forever: connections time out, queries give up after
+    // a minute (no RPC legitimately runs that long), and keepalives notice dead peers.
+    driverOptions: { connectionTimeoutMillis: options.connectTimeoutMs ?? 5000, query_timeout: 60_000, keepAlive: true },
     // Entities are declared with defineEntity, so no reflection or discovery is needed.
     discovery: { warnWhenNoEntities: true },
     debug: false,
