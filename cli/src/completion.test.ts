@@ -26,5 +26,8 @@ describe("tab completion", () => {
     assert.deepEqual(complete("config use"), [["use-context"], "use"]);
     assert.deepEqual(complete("login --pass"), [["--password-stdin"], "--pass"]);
     assert.deepEqual(complete("whoami --out"), [["--output"], "--out"]);
+    assert.deepEqual(complete("sa set"), [["set-password"], "set"]);
+    assert.deepEqual(complete("rolebindings cr"), [["create"], "cr"]);
+    assert.deepEqual(complete("auth "), [["can-i"], ""]);
   });
 });

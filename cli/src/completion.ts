@@ -26,10 +26,15 @@ export function specFromProgram(program: Command, methods: readonly string[], ex
   const commands = program.commands.map((c) => c.name());
   return {
     commands: [...commands, ...extraWords].sort(),
-    subcommands: new Map(program.commands.map((c) => [c.name(), c.commands.map((s) => s.name())])),
-    options: new Map([["", optionsOf(program)], ...program.commands.map((c): [string, OptionSpec[]] => [c.name(), optionsOf(c)])]),
+    // Aliases (`sa`, `rb`) complete like their command but are not offered as words of their own.
+    subcommands: new Map(program.commands.flatMap((c) => namesOf(c).map((n): [string, string[]] => [n, c.commands.map((s) => s.name())]))),
+    options: new Map([["", optionsOf(program)], ...program.commands.flatMap((c) => namesOf(c).map((n): [string, OptionSpec[]] => [n, optionsOf(c)]))]),
     methods,
   };
+}
+
+function namesOf(command: Command): string[] {
+  return [command.name(), ...command.aliases()];
 }
 
 /** readline's completer contract: the candidates and the fragment they complete. */

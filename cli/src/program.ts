@@ -1,6 +1,17 @@
 /** The `raworc` command tree: global options and every command, wired to one Io. */
 import { Command, Option } from "commander";
+import { configureAdminCommand } from "./commands/admin.js";
 import { configureApiCommand } from "./commands/api.js";
+import { configureApplyCommand } from "./commands/apply.js";
+import { configureAuditCommand } from "./commands/audit.js";
+import { configureAuthCommand } from "./commands/auth.js";
+import { configureCreateCommand } from "./commands/create.js";
+import { configureDeleteCommand } from "./commands/delete.js";
+import { configureNamespacesCommand } from "./commands/namespaces.js";
+import { configureRoleBindingsCommand } from "./commands/rolebindings.js";
+import { configureRolesCommand } from "./commands/roles.js";
+import { configureSecretsCommand } from "./commands/secrets.js";
+import { configureServiceAccountsCommand } from "./commands/serviceaccounts.js";
 import { configureConfigCommand } from "./commands/config.js";
 import { configureLoginCommand } from "./commands/login.js";
 import { configureLogoutCommand } from "./commands/logout.js";
@@ -32,6 +43,17 @@ export function createProgram(io: Io): Command {
   configureLogoutCommand(program, io);
   configureWhoamiCommand(program, io);
   configureConfigCommand(program, io);
+  configureNamespacesCommand(program, io);
+  configureServiceAccountsCommand(program, io);
+  configureRolesCommand(program, io);
+  configureRoleBindingsCommand(program, io);
+  configureSecretsCommand(program, io);
+  configureCreateCommand(program, io);
+  configureApplyCommand(program, io);
+  configureDeleteCommand(program, io);
+  configureAuthCommand(program, io);
+  configureAuditCommand(program, io);
+  configureAdminCommand(program, io);
   configureApiCommand(program, io);
   return program;
 }
