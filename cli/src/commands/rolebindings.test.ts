@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { RoleScope, SubjectKind } from "@raworc/proto/gen/raworc/v1/rbac_pb.js";
 import { formatSubject } from "../objects/subjects.js";
-import { roleBindingFromFlags, roleScopeFromFlags } from "./rolebindings.js";
+import { bareAccountWarnings, roleBindingFromFlags, roleScopeFromFlags } from "./rolebindings.js";
 
 describe("raworc rolebindings create (flags)", () => {
   it("builds the binding of the alice scenario", () => {
@@ -28,5 +28,12 @@ describe("raworc rolebindings create (flags)", () => {
   it("requires a role and at least one subject", () => {
     assert.throws(() => roleBindingFromFlags("b", { serviceaccount: ["a"] }), { message: "--role is required" });
     assert.throws(() => roleBindingFromFlags("b", { role: "r" }), { message: /name at least one subject/ });
+  });
+
+  it("warns that a bare service account name in a namespaced binding is the global account", () => {
+    assert.deepEqual(bareAccountWarnings({ namespace: "team-a", serviceaccount: ["alice", "team-a/bob"] }), [
+      '--serviceaccount alice is the global account "alice"; for the one in namespace team-a, write team-a/alice',
+    ]);
+    assert.deepEqual(bareAccountWarnings({ serviceaccount: ["alice"] }), [], "a global binding of a global account is the usual case");
   });
 });

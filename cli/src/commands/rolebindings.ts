@@ -63,6 +63,14 @@ export function roleScopeFromFlags(flags: Pick<RoleBindingFlags, "roleScope" | "
   return named ?? (namespace ? RoleScope.NAMESPACE : RoleScope.GLOBAL);
 }
 
+/** A bare `--serviceaccount alice` names the global account, never the binding namespace's; say so when that may not be what was meant. */
+export function bareAccountWarnings(flags: Pick<RoleBindingFlags, "serviceaccount" | "namespace">): string[] {
+  if (!flags.namespace) return [];
+  return (flags.serviceaccount ?? [])
+    .filter((text) => !/[/:]/.test(text))
+    .map((text) => `--serviceaccount ${text} is the global account "${text}"; for the one in namespace ${flags.namespace}, write ${flags.namespace}/${text}`);
+}
+
 /** The binding `rolebindings create NAME` sends. */
 export function roleBindingFromFlags(name: string, flags: RoleBindingFlags): RoleBinding {
   if (!flags.role) throw new UsageError("--role is required");
@@ -119,6 +127,7 @@ export function configureRoleBindingsCommand(program: Command, io: Io): void {
       }
       if (name === undefined) throw new UsageError("give the binding's NAME, or -f FILE");
       const globals = cmd.optsWithGlobals<GlobalOptions>();
+      for (const warning of bareAccountWarnings(flags)) io.stderr.write(`warning: ${warning}\n`);
       const item = flagObject(roleBindingKind, roleBindingFromFlags(name, flags));
       const conn = await connect(globals, io);
       await runObjectTasks([{ label: item.origin, run: () => createObject(conn, item) }], io, parseOutputFormat(globals.output, "table"));
