@@ -70,6 +70,7 @@ export class SessionStore {
           lastWorkSeq: "0",
           tokenGeneration: 1,
           restartAttempts: 0,
+          startedAt: null,
           nextAttemptAt: null,
           lastActivityAt: new Date(),
           leaseOwner: null,

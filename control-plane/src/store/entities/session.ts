@@ -36,6 +36,8 @@ export const SessionSchema = defineEntity({
     /** Bumped when the session ends or its daemon is replaced: older daemon tokens are void. */
     tokenGeneration: p.integer(),
     restartAttempts: p.integer(),
+    /** When the daemon was last spawned (for the start timeout). */
+    startedAt: p.datetime().nullable(),
     nextAttemptAt: p.datetime().nullable(),
     lastActivityAt: p.datetime(),
     /** Which control-plane replica acts on the session, and until when. */

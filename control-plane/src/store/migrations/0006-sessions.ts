@@ -25,6 +25,7 @@ export class Migration0006Sessions extends Migration {
       "last_work_seq" bigint not null,
       "token_generation" int not null,
       "restart_attempts" int not null,
+      "started_at" timestamptz null,
       "next_attempt_at" timestamptz null,
       "last_activity_at" timestamptz not null,
       "lease_owner" varchar(64) null,
