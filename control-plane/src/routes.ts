@@ -4,12 +4,14 @@ import { registry } from "@raworc/proto";
 import { Health } from "@raworc/proto/gen/grpc/health/v1/health_pb.js";
 import { ServerReflection as ReflectionV1 } from "@raworc/proto/gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1alpha } from "@raworc/proto/gen/grpc/reflection/v1alpha/reflection_pb.js";
+import { AgentService } from "@raworc/proto/gen/raworc/v1/agent_pb.js";
 import { AuditService } from "@raworc/proto/gen/raworc/v1/audit_pb.js";
 import { AuthService } from "@raworc/proto/gen/raworc/v1/auth_pb.js";
 import { NamespaceService } from "@raworc/proto/gen/raworc/v1/namespace_pb.js";
 import { RbacService } from "@raworc/proto/gen/raworc/v1/rbac_pb.js";
 import { SecretService } from "@raworc/proto/gen/raworc/v1/secret_pb.js";
 import { ServiceAccountService } from "@raworc/proto/gen/raworc/v1/service_account_pb.js";
+import { createAgentService } from "./api/agent-service.js";
 import { createAuditService } from "./api/audit-service.js";
 import { createAuthService } from "./api/auth-service.js";
 import { createHealthService, type HealthState } from "./api/health-service.js";
@@ -20,6 +22,7 @@ import { createSecretService } from "./api/secret-service.js";
 import { createServiceAccountService } from "./api/service-account-service.js";
 import type { Authenticator } from "./auth/authenticator.js";
 import type { Authorizer } from "./rbac/authorizer.js";
+import { AgentStore } from "./store/agents.js";
 import { AuditEventStore } from "./store/audit-events.js";
 import { NamespaceStore } from "./store/namespaces.js";
 import type { Orm } from "./store/orm.js";
@@ -45,6 +48,7 @@ export const servedServices = [
   NamespaceService.typeName,
   RbacService.typeName,
   SecretService.typeName,
+  AgentService.typeName,
   AuditService.typeName,
   Health.typeName,
   ReflectionV1.typeName,
@@ -59,6 +63,7 @@ export function registerRoutes(deps: RouteDependencies): (router: ConnectRouter)
     router.service(NamespaceService, createNamespaceService(new NamespaceStore(deps.orm)));
     router.service(RbacService, createRbacService({ roles: new RoleStore(deps.orm), bindings: new RoleBindingStore(deps.orm), authorizer: deps.authorizer }));
     router.service(SecretService, createSecretService(deps.secrets));
+    router.service(AgentService, createAgentService(new AgentStore(deps.orm)));
     router.service(AuditService, createAuditService(new AuditEventStore(deps.orm)));
     router.service(Health, createHealthService(deps.health));
     router.service(ReflectionV1, createReflectionV1(registry, servedServices));

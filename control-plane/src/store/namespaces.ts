@@ -7,6 +7,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { LockMode, UniqueConstraintViolationException, type EntityManager } from "@mikro-orm/postgresql";
 import { notFound } from "../errors.js";
+import { AgentSchema } from "./entities/agent.js";
 import { NamespaceSchema, RoleBindingSchema, RoleSchema, type NamespaceRow } from "./entities/rbac.js";
 import { SecretSchema } from "./entities/secret.js";
 import { ServiceAccountSchema } from "./entities/service-account.js";
@@ -15,7 +16,7 @@ import type { Orm } from "./orm.js";
 import { decodePageToken, effectivePageSize, encodePageToken } from "./page-token.js";
 
 /** Entities whose rows belong to a namespace and go when it is deleted; every namespaced kind adds itself here (a test checks). */
-export const namespacedEntities = [RoleBindingSchema, RoleSchema, SecretSchema, ServiceAccountSchema] as const;
+export const namespacedEntities = [AgentSchema, RoleBindingSchema, RoleSchema, SecretSchema, ServiceAccountSchema] as const;
 
 /** The namespace that always exists: refusing its deletion keeps bootstrap's promise. */
 export const defaultNamespace = "default";

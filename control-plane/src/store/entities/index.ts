@@ -1,4 +1,5 @@
 /** Every entity schema the ORM manages. */
+import { AgentSchema } from "./agent.js";
 import { AuditEventSchema } from "./audit-event.js";
 import { NamespaceSchema, RoleBindingSchema, RoleSchema } from "./rbac.js";
 import { SecretSchema } from "./secret.js";
@@ -6,4 +7,4 @@ import { ServiceAccountSchema } from "./service-account.js";
 import { SessionEventSchema, SessionSchema, SessionTransitionSchema, SessionWorkItemSchema } from "./session.js";
 
 /** The entity list given to MikroORM. */
-export const entities = [ServiceAccountSchema, RoleSchema, RoleBindingSchema, NamespaceSchema, SecretSchema, AuditEventSchema, SessionSchema, SessionTransitionSchema, SessionEventSchema, SessionWorkItemSchema];
+export const entities = [ServiceAccountSchema, RoleSchema, RoleBindingSchema, NamespaceSchema, SecretSchema, AgentSchema, AuditEventSchema, SessionSchema, SessionTransitionSchema, SessionEventSchema, SessionWorkItemSchema];

@@ -4,6 +4,7 @@ import { Migration0001ServiceAccounts } from "./0001-service-accounts.js";
 import { Migration0002RbacNamespaces } from "./0002-rbac-namespaces.js";
 import { Migration0003AuditEvents } from "./0003-audit-events.js";
 import { Migration0004Secrets } from "./0004-secrets.js";
+import { Migration0005Agents } from "./0005-agents.js";
 import { Migration0006Sessions } from "./0006-sessions.js";
 
 /** The ordered migration list given to MikroORM's migrator. */
@@ -12,5 +13,6 @@ export const migrations: MigrationObject[] = [
   { name: "0002-rbac-namespaces", class: Migration0002RbacNamespaces },
   { name: "0003-audit-events", class: Migration0003AuditEvents },
   { name: "0004-secrets", class: Migration0004Secrets },
+  { name: "0005-agents", class: Migration0005Agents },
   { name: "0006-sessions", class: Migration0006Sessions },
 ];
