@@ -75,9 +75,15 @@ function fieldViolations(error: ConnectError): string[] {
   if (!desc) return [];
   const out: string[] = [];
   for (const detail of error.findDetails(desc)) {
-    const json = toJson(desc, detail, { registry }) as { violations?: { field?: { elements?: { fieldName?: string }[] }; message?: string }[] };
+    const json = toJson(desc, detail, { registry }) as {
+      violations?: { field?: { elements?: { fieldName?: string; index?: string; stringKey?: string }[] }; message?: string }[];
+    };
     for (const v of json.violations ?? []) {
-      const field = (v.field?.elements ?? []).map((e) => e.fieldName ?? "").filter(Boolean).join(".");
+      // The subscript tells which item of a list (or map entry) is at fault: `routing_patterns[2]`.
+      const field = (v.field?.elements ?? [])
+        .filter((e) => e.fieldName)
+        .map((e) => `${e.fieldName}${e.index !== undefined ? `[${e.index}]` : e.stringKey !== undefined ? `[${JSON.stringify(e.stringKey)}]` : ""}`)
+        .join(".");
       out.push(field ? `${field}: ${v.message ?? ""}` : (v.message ?? ""));
     }
   }

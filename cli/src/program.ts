@@ -1,6 +1,7 @@
 /** The `raworc` command tree: global options and every command, wired to one Io. */
 import { Command, Option } from "commander";
 import { configureAdminCommand } from "./commands/admin.js";
+import { configureAgentsCommand } from "./commands/agents.js";
 import { configureApiCommand } from "./commands/api.js";
 import { configureApplyCommand } from "./commands/apply.js";
 import { configureAuditCommand } from "./commands/audit.js";
@@ -48,6 +49,7 @@ export function createProgram(io: Io): Command {
   configureRolesCommand(program, io);
   configureRoleBindingsCommand(program, io);
   configureSecretsCommand(program, io);
+  configureAgentsCommand(program, io);
   configureCreateCommand(program, io);
   configureApplyCommand(program, io);
   configureDeleteCommand(program, io);

@@ -8,7 +8,7 @@ import { runFileCommand, withFileOptions, type FileFlags } from "./object-comman
 export function configureCreateCommand(program: Command, io: Io): void {
   const command = program
     .command("create")
-    .description("create objects of any kind from YAML or JSON files (kind: Namespace, ServiceAccount, Role, RoleBinding or Secret)")
+    .description("create objects of any kind from YAML or JSON files (kind: Namespace, ServiceAccount, Role, RoleBinding, Secret or Agent)")
     .option("-n, --namespace <namespace>", "namespace for objects that name none (must match those that do)")
     .addHelpText("after", "\nExample:\n  raworc create -f team-a.yaml\n\nCreate single objects with their own commands, e.g. raworc roles create --help.")
     .action(async (flags: FileFlags, cmd: Command) => {

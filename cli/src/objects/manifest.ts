@@ -10,7 +10,7 @@ import { parseAllDocuments } from "yaml";
 import { UsageError } from "../errors.js";
 import { fieldByKey, normalizeEnums } from "./enums.js";
 import { defaultNamespace, type ObjectKind, type StoredObject } from "./kind.js";
-import { findKind, serviceAccountKind } from "./kinds/index.js";
+import { findKind, objectKinds, serviceAccountKind } from "./kinds/index.js";
 
 /** One object read from a file, ready to send. */
 export interface ManifestObject {
@@ -100,7 +100,7 @@ function toManifestObject({ value, origin }: RawDocument, options: ManifestOptio
 
 function kindOf(name: unknown, only: ObjectKind | undefined, fail: (message: string) => UsageError): ObjectKind {
   if (name === undefined && only) return only;
-  if (typeof name !== "string" || !name) throw fail(`no kind (one of: Namespace, ServiceAccount, Role, RoleBinding, Secret)`);
+  if (typeof name !== "string" || !name) throw fail(`no kind (one of: ${objectKinds.map((k) => k.kind).join(", ")})`);
   let kind: ObjectKind;
   try {
     kind = findKind(name);

@@ -1,6 +1,7 @@
 /** Every kind the CLI manages, and lookup by any of their names. */
 import { UsageError } from "../../errors.js";
 import type { ObjectKind } from "../kind.js";
+import { agentKind } from "./agent.js";
 import { namespaceKind } from "./namespace.js";
 import { roleBindingKind } from "./role-binding.js";
 import { roleKind } from "./role.js";
@@ -8,7 +9,7 @@ import { secretKind } from "./secret.js";
 import { serviceAccountKind } from "./service-account.js";
 
 /** The kinds, in the order a file's objects are best created: namespaces before what lives in them, roles before bindings. */
-export const objectKinds: readonly ObjectKind[] = [namespaceKind, serviceAccountKind, roleKind, roleBindingKind, secretKind];
+export const objectKinds: readonly ObjectKind[] = [namespaceKind, serviceAccountKind, roleKind, roleBindingKind, secretKind, agentKind];
 
 /** Finds a kind by its name (`RoleBinding`), plural (`rolebindings`) or alias (`rb`), in any case. */
 export function findKind(name: string): ObjectKind {
@@ -18,4 +19,4 @@ export function findKind(name: string): ObjectKind {
   return kind;
 }
 
-export { namespaceKind, roleBindingKind, roleKind, secretKind, serviceAccountKind };
+export { agentKind, namespaceKind, roleBindingKind, roleKind, secretKind, serviceAccountKind };
