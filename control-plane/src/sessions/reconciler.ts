@@ -43,6 +43,7 @@ export interface ReconcilerOptions {
 /** Drives sessions towards their desired state. */
 export class Reconciler {
   private timer: NodeJS.Timeout | undefined;
+  private gcTimer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<string>();
   private readonly again = new Set<string>();
   private readonly abort = new AbortController();
@@ -59,6 +60,12 @@ export class Reconciler {
     this.o.runtime.watch((id) => this.schedule(id), this.abort.signal);
     this.timer = setInterval(() => this.kick(), this.o.intervalMs ?? 1000);
     this.timer.unref();
+    // Sessions can vanish from the database without passing through TERMINATED (a forced
+    // namespace delete), so leftovers are collected periodically, not only at start.
+    this.gcTimer = setInterval(() => {
+      this.collectGarbage().catch((err: unknown) => this.o.logger.warn({ err }, "runtime garbage collection failed"));
+    }, 30_000);
+    this.gcTimer.unref();
     this.kick();
   }
 
@@ -66,6 +73,7 @@ export class Reconciler {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    clearInterval(this.gcTimer);
     this.unsubscribe?.();
     this.abort.abort();
     await this.sweeping;

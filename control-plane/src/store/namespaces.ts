@@ -11,24 +11,28 @@ import { AgentSchema } from "./entities/agent.js";
 import { NamespaceSchema, RoleBindingSchema, RoleSchema, type NamespaceRow } from "./entities/rbac.js";
 import { SecretSchema } from "./entities/secret.js";
 import { ServiceAccountSchema } from "./entities/service-account.js";
+import { SessionSchema } from "./entities/session.js";
 import { labelSelectorSql, parseLabelSelector } from "./label-selector.js";
 import type { Orm } from "./orm.js";
 import { decodePageToken, effectivePageSize, encodePageToken } from "./page-token.js";
 
 /** Entities whose rows belong to a namespace and go when it is deleted; every namespaced kind adds itself here (a test checks). */
-export const namespacedEntities = [AgentSchema, RoleBindingSchema, RoleSchema, SecretSchema, ServiceAccountSchema] as const;
+export const namespacedEntities = [AgentSchema, RoleBindingSchema, RoleSchema, SecretSchema, ServiceAccountSchema, SessionSchema] as const;
 
 /** The namespace that always exists: refusing its deletion keeps bootstrap's promise. */
 export const defaultNamespace = "default";
 
-/**
- * Counts a namespace's sessions that are not TERMINATED, inside the deleting transaction. The
- * sessions issue supplies the real one; until sessions exist there are none to count.
- */
+/** Counts a namespace's sessions that are not TERMINATING or TERMINATED, inside the deleting transaction. */
 export type LiveSessionCounter = (em: EntityManager, namespace: string) => Promise<number>;
 
-/** The counter used until sessions exist. */
-export const noLiveSessions: LiveSessionCounter = () => Promise.resolve(0);
+/** The default counter: sessions of the namespace that still run or could run again. */
+export const countLiveSessions: LiveSessionCounter = async (em, namespace) => {
+  const rows = await em.execute<{ n: string }[]>(
+    `select count(*) as n from sessions where namespace = ? and state not in ('terminating', 'terminated')`,
+    [namespace],
+  );
+  return Number(rows[0]?.n ?? 0);
+};
 
 /** Fields a caller may set on a namespace. */
 export interface NamespaceFields {
@@ -38,7 +42,7 @@ export interface NamespaceFields {
 
 /** Options of {@link NamespaceStore}. */
 export interface NamespaceStoreOptions {
-  /** How live sessions are counted before a delete (default: {@link noLiveSessions}). */
+  /** How live sessions are counted before a delete (default: {@link countLiveSessions}). */
   readonly liveSessions?: LiveSessionCounter;
 }
 
@@ -61,7 +65,7 @@ export class NamespaceStore {
     private readonly orm: Orm,
     options: NamespaceStoreOptions = {},
   ) {
-    this.liveSessions = options.liveSessions ?? noLiveSessions;
+    this.liveSessions = options.liveSessions ?? countLiveSessions;
   }
 
   /** Creates an active namespace; ALREADY_EXISTS when the name is taken. */
@@ -119,6 +123,11 @@ export class NamespaceStore {
           `namespace "${name}" has ${live} live session${live === 1 ? "" : "s"}; terminate them first or delete with force`,
           Code.FailedPrecondition,
         );
+      }
+      // A session's log goes with it. Its daemon and volume are the reconciler's to remove: its
+      // garbage collection destroys what the runtime holds of sessions the database has no more.
+      for (const table of ["session_events", "session_transitions", "session_work_items"]) {
+        await em.execute(`delete from "${table}" where session_id in (select id from sessions where namespace = ?)`, [name]);
       }
       for (const entity of namespacedEntities) await em.execute(`delete from "${entity.meta.tableName}" where namespace = ?`, [name]);
       await em.nativeDelete(NamespaceSchema, { id: row.id });
