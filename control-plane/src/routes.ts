@@ -10,6 +10,7 @@ import { AuthService } from "@raworc/proto/gen/raworc/v1/auth_pb.js";
 import { NamespaceService } from "@raworc/proto/gen/raworc/v1/namespace_pb.js";
 import { RbacService } from "@raworc/proto/gen/raworc/v1/rbac_pb.js";
 import { SecretService } from "@raworc/proto/gen/raworc/v1/secret_pb.js";
+import { SessionService } from "@raworc/proto/gen/raworc/v1/session_pb.js";
 import { ServiceAccountService } from "@raworc/proto/gen/raworc/v1/service_account_pb.js";
 import { createAgentService } from "./api/agent-service.js";
 import { createAuditService } from "./api/audit-service.js";
@@ -20,8 +21,11 @@ import { createRbacService } from "./api/rbac-service.js";
 import { createReflectionV1, createReflectionV1alpha } from "./api/reflection-service.js";
 import { createSecretService } from "./api/secret-service.js";
 import { createServiceAccountService } from "./api/service-account-service.js";
+import { createSessionService } from "./api/session-service.js";
 import type { Authenticator } from "./auth/authenticator.js";
 import type { Authorizer } from "./rbac/authorizer.js";
+import type { Notifier } from "./sessions/notifier.js";
+import type { SessionStore } from "./sessions/session-store.js";
 import { AgentStore } from "./store/agents.js";
 import { AuditEventStore } from "./store/audit-events.js";
 import { NamespaceStore } from "./store/namespaces.js";
@@ -39,6 +43,10 @@ export interface RouteDependencies {
   readonly authorizer: Authorizer;
   readonly secrets: SecretStore;
   readonly health: HealthState;
+  readonly sessions: SessionStore;
+  readonly notifier: Notifier;
+  /** Aborted when the server stops, so long-lived streams (watches) end promptly. */
+  readonly stopping: AbortSignal;
 }
 
 /** Fully qualified names of the services this server implements (for health and reflection). */
@@ -49,6 +57,7 @@ export const servedServices = [
   RbacService.typeName,
   SecretService.typeName,
   AgentService.typeName,
+  SessionService.typeName,
   AuditService.typeName,
   Health.typeName,
   ReflectionV1.typeName,
@@ -64,6 +73,7 @@ export function registerRoutes(deps: RouteDependencies): (router: ConnectRouter)
     router.service(RbacService, createRbacService({ roles: new RoleStore(deps.orm), bindings: new RoleBindingStore(deps.orm), authorizer: deps.authorizer }));
     router.service(SecretService, createSecretService(deps.secrets));
     router.service(AgentService, createAgentService(new AgentStore(deps.orm)));
+    router.service(SessionService, createSessionService({ orm: deps.orm, sessions: deps.sessions, notifier: deps.notifier, stopping: deps.stopping }));
     router.service(AuditService, createAuditService(new AuditEventStore(deps.orm)));
     router.service(Health, createHealthService(deps.health));
     router.service(ReflectionV1, createReflectionV1(registry, servedServices));

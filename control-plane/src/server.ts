@@ -29,6 +29,8 @@ import { Authorizer } from "./rbac/authorizer.js";
 import { bootstrapRbac, hasAnyRole } from "./rbac/bootstrap.js";
 import { registerRoutes, servedServices } from "./routes.js";
 import { openSecretStore } from "./secrets/open-secret-store.js";
+import { Notifier } from "./sessions/notifier.js";
+import { SessionStore } from "./sessions/session-store.js";
 import { AuditEventStore } from "./store/audit-events.js";
 import { checkDatabaseReachable } from "./store/database-url.js";
 import { startEmbeddedPostgres } from "./store/embedded-postgres.js";
@@ -100,6 +102,11 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       issuer: config.issuer,
       tokenTtlSeconds: config.tokenTtlSeconds,
     });
+    const notifier = new Notifier(databaseUrl, logger);
+    await notifier.start();
+    cleanups.push(() => notifier.close());
+    const sessions = new SessionStore(orm);
+    const shutdown = new AbortController();
     const health = new HealthState(servedServices);
     const metrics = createMetrics();
     const ready = async () => {
@@ -107,7 +114,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     };
 
     const handler = connectNodeAdapter({
-      routes: withClientParseErrors(registerRoutes({ authenticator, accounts, orm, authorizer, secrets, health })),
+      routes: withClientParseErrors(registerRoutes({ authenticator, accounts, orm, authorizer, secrets, health, sessions, notifier, stopping: shutdown.signal })),
       // Outermost first: ids and logs see everything; errors are mapped before they are logged.
       interceptors: [
         requestIdInterceptor(),
@@ -129,6 +136,8 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
 
     const listener = await listenOnePort(handler, { host: config.host, port: config.port, tls: config.tls });
     cleanups.push(() => listener.close(options.shutdownGraceMs ?? 5000));
+    // Runs before the listener closes (cleanups run in reverse): watches end and clients resume elsewhere.
+    cleanups.push(() => Promise.resolve(shutdown.abort()));
     const scheme = config.tls ? "https" : "http";
     const host = config.host.includes(":") ? `[${config.host}]` : config.host;
     const url = `${scheme}://${host === "0.0.0.0" || host === "[::]" ? "127.0.0.1" : host}:${listener.port}`;

@@ -1,0 +1,402 @@
+import assert from "node:assert/strict";
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import { AgentService, AgentSpecSchema, ModelProvider } from "@raworc/proto/gen/raworc/v1/agent_pb.js";
+import { SessionEventSchema, SessionState, type SessionEvent } from "@raworc/proto/gen/raworc/v1/event_pb.js";
+import { NamespaceService } from "@raworc/proto/gen/raworc/v1/namespace_pb.js";
+import { RbacService, RoleScope, SubjectKind } from "@raworc/proto/gen/raworc/v1/rbac_pb.js";
+import { ServiceAccountService } from "@raworc/proto/gen/raworc/v1/service_account_pb.js";
+import { RuntimeKind, SessionService, TurnOutcome, type Session } from "@raworc/proto/gen/raworc/v1/session_pb.js";
+import { clientOf, login } from "@raworc/test-support/clients.js";
+import { startTestServer, type TestServer } from "@raworc/test-support/control-plane.js";
+import { appendDaemonEvents, appendEvent, transitionLocked } from "../sessions/event-log.js";
+import { Notifier } from "../sessions/notifier.js";
+import { SessionStore } from "../sessions/session-store.js";
+import type { SessionStateName } from "../sessions/state-machine.js";
+import { watchSessionEvents } from "../sessions/watch.js";
+
+async function failure(promise: Promise<unknown>): Promise<ConnectError> {
+  try {
+    await promise;
+  } catch (error) {
+    return ConnectError.from(error);
+  }
+  assert.fail("expected the call to fail");
+}
+
+const agentSpec = () =>
+  create(AgentSpecSchema, { model: { provider: ModelProvider.SCRIPTED, scripted: { turns: [{ steps: [{ step: { case: "text", value: "Hi." } }] }] } } });
+
+const daemonEvent = (turn: number, payload: SessionEvent["payload"], agent = "greeter"): SessionEvent => create(SessionEventSchema, { turn, agent, payload });
+
+describe("SessionService (real server, real PostgreSQL)", function () {
+  let t: TestServer;
+  let token: string;
+  let admin: Client<typeof SessionService>;
+  let store: SessionStore;
+
+  before(async () => {
+    t = await startTestServer();
+    token = await login(t.url, "admin", t.adminPassword);
+    admin = clientOf(SessionService, t.url, token);
+    store = new SessionStore(t.server.orm);
+    await clientOf(NamespaceService, t.url, token).createNamespace({ namespace: { metadata: { name: "team-b" } } });
+    const agents = clientOf(AgentService, t.url, token);
+    await agents.createAgent({ agent: { metadata: { namespace: "default", name: "greeter" }, spec: agentSpec() } });
+    await agents.createAgent({ agent: { metadata: { namespace: "default", name: "helper" }, spec: agentSpec() } });
+    await agents.createAgent({ agent: { metadata: { namespace: "team-b", name: "only-b" }, spec: agentSpec() } });
+  });
+  after(async () => t?.stop());
+
+  const newSession = async (name: string, extra: { prompt?: string; labels?: Record<string, string>; namespace?: string; agents?: string[] } = {}) =>
+    (
+      await admin.createSession({
+        session: {
+          metadata: { name, namespace: extra.namespace ?? "default", labels: extra.labels ?? {} },
+          spec: { agents: extra.agents ?? ["greeter"], initialPrompt: extra.prompt ?? "", resources: { cpu: "500m" } },
+        },
+      })
+    ).session!;
+  const ref = (name: string, namespace = "default") => ({ namespace, name });
+  const idOf = (s: Session) => s.metadata!.uid;
+  const desiredOf = async (s: Session) => (await store.findById(idOf(s)))!.desired;
+  const moveTo = async (s: Session, ...states: SessionStateName[]) => {
+    for (const state of states) await store.withLocked(idOf(s), (em, row) => transitionLocked(em, row, state, "Test"));
+  };
+  const workKinds = async (s: Session) =>
+    (await t.server.orm.em.fork().execute<{ kind: string }[]>(`select kind from session_work_items where session_id = ? order by seq`, [idOf(s)])).map((r) => r.kind);
+  const daemonSends = (s: Session, ...events: SessionEvent[]) =>
+    store.withLocked(idOf(s), (em, row) =>
+      appendDaemonEvents(em, row, events.map((event, i) => ({ daemonSeq: BigInt(row.lastDaemonSeq) + BigInt(i + 1), event }))),
+    );
+
+  it("creates a PENDING session whose initial prompt is its first event (a UserMessage) and its first work item", async () => {
+    const s = await newSession("first", { prompt: "hello there\nsecond line", labels: { team: "a" } });
+    assert.equal(s.status?.state, SessionState.PENDING);
+    assert.equal(s.status?.runtime?.kind, RuntimeKind.PROCESS);
+    assert.deepEqual(s.spec?.agents, ["greeter"]);
+    assert.equal(s.spec?.resources?.cpu, "500m");
+    assert.deepEqual(s.metadata?.labels, { team: "a" });
+    assert.deepEqual([s.creator?.kind, s.creator?.name, s.creator?.namespace], ["ServiceAccount", "admin", ""]);
+    assert.equal(s.lineage, undefined);
+    const events = (await admin.listEvents({ ref: ref("first") })).events;
+    assert.equal(events.length, 1);
+    const message = events[0]!;
+    assert.equal(message.seq, 1n);
+    assert.equal(message.payload.case, "userMessage");
+    if (message.payload.case === "userMessage") {
+      assert.equal(message.payload.value.text, "hello there\nsecond line");
+      assert.equal(message.payload.value.sender?.name, "admin");
+      assert.match(message.payload.value.messageId, /^[0-9a-f-]{36}$/);
+    }
+    assert.equal(s.status?.lastEventSeq, 1n);
+    assert.deepEqual(await workKinds(s), ["userMessage"]);
+    assert.equal(await desiredOf(s), "running");
+
+    const unnamed = (await admin.createSession({ session: { metadata: { namespace: "default" }, spec: { agents: ["greeter"] } } })).session!;
+    assert.match(unnamed.metadata?.name ?? "", /^session-[0-9a-f]{8}$/);
+    assert.deepEqual(await workKinds(unnamed), [], "no prompt, no work");
+    assert.equal((await failure(newSession("first"))).code, Code.AlreadyExists);
+  });
+
+  it("refuses an unknown agent and an agent of another namespace with NOT_FOUND naming it, and creates nothing", async () => {
+    const unknown = await failure(newSession("nope", { agents: ["greeter", "ghost"] }));
+    assert.equal(unknown.code, Code.NotFound);
+    assert.match(unknown.rawMessage, /Agent "default\/ghost" not found/);
+    const elsewhere = await failure(newSession("nope", { agents: ["only-b"] }));
+    assert.equal(elsewhere.code, Code.NotFound);
+    assert.match(elsewhere.rawMessage, /Agent "default\/only-b" not found/);
+    const noNamespace = await failure(newSession("nope", { namespace: "no-such-ns" }));
+    assert.equal(noNamespace.code, Code.FailedPrecondition);
+    assert.equal((await failure(admin.getSession({ ref: ref("nope") }))).code, Code.NotFound);
+    const noAgents = await failure(admin.createSession({ session: { metadata: { namespace: "default", name: "empty" }, spec: { agents: [] } } }));
+    assert.equal(noAgents.code, Code.InvalidArgument);
+  });
+
+  it("gets and lists sessions by state, creator, parent and labels, showing TERMINATED ones only when asked", async () => {
+    const accounts = clientOf(ServiceAccountService, t.url, token);
+    await accounts.createServiceAccount({ serviceAccount: { metadata: { namespace: "default", name: "bob" }, active: true }, password: "bob-password-123" });
+    await clientOf(RbacService, t.url, token).createRoleBinding({
+      roleBinding: {
+        metadata: { namespace: "default", name: "bob-developer" },
+        roleRef: { scope: RoleScope.GLOBAL, name: "developer" },
+        subjects: [{ kind: SubjectKind.SERVICE_ACCOUNT, namespace: "default", name: "bob" }],
+      },
+    });
+    const bob = clientOf(SessionService, t.url, await login(t.url, "default/bob", "bob-password-123"));
+    const bobs = (await bob.createSession({ session: { metadata: { namespace: "default", name: "list-bob" }, spec: { agents: ["greeter"] } } })).session!;
+    assert.deepEqual([bobs.creator?.namespace, bobs.creator?.name], ["default", "bob"]);
+    const ready = await newSession("list-ready", { labels: { tier: "x" } });
+    await moveTo(ready, "starting", "ready");
+    const gone = await newSession("list-gone");
+    await moveTo(gone, "terminating", "terminated");
+    const child = (await admin.remixSession({ source: ref("list-ready"), name: "list-child" })).session!;
+
+    const got = (await admin.getSession({ ref: ref("list-ready") })).session!;
+    assert.equal(got.status?.state, SessionState.READY);
+    assert.deepEqual(
+      got.status?.transitions.map((tr) => [tr.from, tr.to, tr.reason]),
+      [
+        [SessionState.PENDING, SessionState.STARTING, "Test"],
+        [SessionState.STARTING, SessionState.READY, "Test"],
+      ],
+    );
+
+    const names = async (req: Parameters<typeof admin.listSessions>[0]) => (await admin.listSessions(req)).sessions.map((s) => s.metadata!.name).filter((n) => n.startsWith("list-"));
+    assert.deepEqual(await names({ namespace: "default" }), ["list-bob", "list-child", "list-ready"], "TERMINATED hidden by default");
+    assert.deepEqual(await names({ states: [SessionState.TERMINATED] }), ["list-gone"]);
+    assert.deepEqual(await names({ states: [SessionState.READY, SessionState.TERMINATED] }), ["list-gone", "list-ready"]);
+    assert.deepEqual(await names({ creator: "default/bob" }), ["list-bob"]);
+    assert.deepEqual(await names({ creator: "admin" }), ["list-child", "list-ready"]);
+    assert.deepEqual(await names({ namespace: "default", parent: "list-ready" }), ["list-child"]);
+    assert.deepEqual(await names({ namespace: "default", parent: "no-such-session" }), []);
+    assert.deepEqual(await names({ labelSelector: "tier=x" }), ["list-ready"]);
+    assert.equal(child.lineage?.parent?.name, "list-ready");
+    const paged = await admin.listSessions({ namespace: "default", pageSize: 1 });
+    assert.equal(paged.sessions.length, 1);
+    assert.notEqual(paged.nextPageToken, "");
+
+    // bob may not read sessions in team-b: remixing one is refused before anything happens.
+    await newSession("b-source", { namespace: "team-b", agents: ["only-b"] });
+    const denied = await failure(bob.remixSession({ source: ref("b-source", "team-b") }));
+    assert.equal(denied.code, Code.PermissionDenied);
+    assert.equal((await failure(bob.getSession({ ref: ref("b-source", "team-b") }))).code, Code.PermissionDenied);
+  });
+
+  it("pause, resume and delete change the desired state; delete is idempotent, keeps retain_volume, and ends what may be asked", async () => {
+    const s = await newSession("lifecycle");
+    await moveTo(s, "starting", "ready");
+    const paused = (await admin.pauseSession({ ref: ref("lifecycle") })).session!;
+    assert.equal(paused.status?.state, SessionState.READY, "the reconciler, not the handler, moves the state");
+    assert.equal(await desiredOf(s), "paused");
+    await admin.pauseSession({ ref: ref("lifecycle") });
+    assert.equal(await desiredOf(s), "paused", "idempotent");
+    await admin.resumeSession({ ref: ref("lifecycle") });
+    assert.equal(await desiredOf(s), "running");
+
+    await admin.deleteSession({ ref: ref("lifecycle"), retainVolume: true });
+    assert.equal(await desiredOf(s), "terminated");
+    assert.equal((await store.findById(idOf(s)))!.volumeRetained, true);
+    await admin.deleteSession({ ref: ref("lifecycle") });
+    assert.equal((await store.findById(idOf(s)))!.volumeRetained, true, "the first delete decides");
+    for (const call of [
+      () => admin.pauseSession({ ref: ref("lifecycle") }),
+      () => admin.resumeSession({ ref: ref("lifecycle") }),
+      () => admin.sendMessage({ ref: ref("lifecycle"), text: "still there?" }),
+    ]) {
+      const error = await failure(call());
+      assert.equal(error.code, Code.FailedPrecondition);
+      assert.match(error.rawMessage, /TERMINATING/);
+    }
+    await moveTo(s, "terminating", "terminated");
+    const done = (await admin.deleteSession({ ref: ref("lifecycle") })).session!;
+    assert.equal(done.status?.state, SessionState.TERMINATED);
+    assert.equal(done.status?.volumeRetained, true);
+    const refused = await failure(admin.sendMessage({ ref: ref("lifecycle"), text: "hello?" }));
+    assert.equal(refused.code, Code.FailedPrecondition);
+    assert.match(refused.rawMessage, /TERMINATED/);
+    assert.deepEqual(await workKinds(s), [], "nothing was queued");
+    assert.equal((await failure(admin.deleteSession({ ref: ref("no-such-session") }))).code, Code.NotFound);
+  });
+
+  it("a message to a PAUSED session resumes it and waits as one work item; the idempotency key makes a retry return the first result", async () => {
+    const s = await newSession("paused-msg");
+    await moveTo(s, "starting", "ready", "pausing", "paused");
+    await admin.pauseSession({ ref: ref("paused-msg") });
+    assert.equal(await desiredOf(s), "paused");
+    const first = await admin.sendMessage({ ref: ref("paused-msg"), text: "wake up", idempotencyKey: "k-1" });
+    assert.equal(await desiredOf(s), "running", "resumed first");
+    const again = await admin.sendMessage({ ref: ref("paused-msg"), text: "wake up", idempotencyKey: "k-1" });
+    assert.deepEqual([again.messageId, again.seq], [first.messageId, first.seq]);
+    const other = await admin.sendMessage({ ref: ref("paused-msg"), text: "and again", agent: "greeter" });
+    assert.notEqual(other.messageId, first.messageId);
+    assert.equal(other.seq, first.seq + 1n);
+    assert.deepEqual(await workKinds(s), ["userMessage", "userMessage"], "the retry sent nothing");
+    const stored = (await admin.listEvents({ ref: ref("paused-msg"), fromSeq: first.seq - 1n, limit: 1 })).events[0]!;
+    assert.equal(stored.payload.case === "userMessage" && stored.payload.value.messageId, first.messageId);
+
+    const wrongAgent = await failure(admin.sendMessage({ ref: ref("paused-msg"), text: "hi", agent: "helper" }));
+    assert.equal(wrongAgent.code, Code.InvalidArgument);
+    const big = await failure(admin.sendMessage({ ref: ref("paused-msg"), text: "x".repeat(256 * 1024 + 1) }));
+    assert.equal(big.code, Code.InvalidArgument);
+    assert.deepEqual(await workKinds(s), ["userMessage", "userMessage"], "refused messages queue nothing");
+  });
+
+  it("ListEvents pages by from_seq, limit and turn; ListTurns derives the turn history from the events", async () => {
+    const s = await newSession("history", { prompt: "first question\nwith details" });
+    await moveTo(s, "starting", "ready");
+    const [prompt] = (await admin.listEvents({ ref: ref("history") })).events;
+    const firstId = prompt?.payload.case === "userMessage" ? prompt.payload.value.messageId : "";
+    await daemonSends(
+      s,
+      daemonEvent(1, { case: "turnStarted", value: { messageId: firstId } as never }),
+      daemonEvent(1, { case: "textDelta", value: { text: "Hel" } as never }),
+      daemonEvent(1, { case: "textDelta", value: { text: "lo" } as never }),
+      daemonEvent(1, { case: "turnCompleted", value: { usage: { inputTokens: 10n, outputTokens: 2n }, stopReason: "end_turn" } as never }),
+    );
+    const second = await admin.sendMessage({ ref: ref("history"), text: "second" });
+    await daemonSends(
+      s,
+      daemonEvent(2, { case: "turnStarted", value: { messageId: second.messageId } as never }, "helper"),
+      daemonEvent(2, { case: "turnFailed", value: { reason: "ModelError", message: "boom" } as never }, "helper"),
+      daemonEvent(3, { case: "turnStarted", value: { messageId: second.messageId } as never }),
+    );
+
+    const all = await admin.listEvents({ ref: ref("history") });
+    assert.deepEqual(all.events.map((e) => e.seq), Array.from({ length: all.events.length }, (_, i) => BigInt(i + 1)));
+    assert.equal(all.hasMore, false);
+    const page = await admin.listEvents({ ref: ref("history"), fromSeq: 2n, limit: 3 });
+    assert.deepEqual([page.events.map((e) => e.seq), page.hasMore], [[3n, 4n, 5n], true]);
+    const turn1 = await admin.listEvents({ ref: ref("history"), turn: 1 });
+    assert.deepEqual(turn1.events.map((e) => e.payload.case), ["turnStarted", "textDelta", "textDelta", "turnCompleted"]);
+
+    const turns = (await admin.listTurns({ ref: ref("history") })).turns;
+    assert.deepEqual(
+      turns.map((tn) => [tn.number, tn.agent, tn.outcome, tn.summary]),
+      [
+        [1, "greeter", TurnOutcome.COMPLETED, "first question"],
+        [2, "helper", TurnOutcome.FAILED, "second"],
+        [3, "greeter", TurnOutcome.RUNNING, "second"],
+      ],
+    );
+    assert.equal(turns[0]?.messageId, firstId);
+    assert.equal(turns[0]?.usage?.inputTokens, 10n);
+    assert.equal(turns[0]?.lastSeq, turn1.events.at(-1)?.seq);
+    assert.equal(turns[0]?.firstSeq, turn1.events[0]?.seq);
+    assert.ok(turns[0]?.endedAt && !turns[2]?.endedAt);
+    const firstPage = await admin.listTurns({ ref: ref("history"), pageSize: 2 });
+    assert.deepEqual(firstPage.turns.map((tn) => tn.number), [1, 2]);
+    const rest = await admin.listTurns({ ref: ref("history"), pageSize: 2, pageToken: firstPage.nextPageToken });
+    assert.deepEqual([rest.turns.map((tn) => tn.number), rest.nextPageToken], [[3], ""]);
+    const got = (await admin.getSession({ ref: ref("history") })).session!;
+    assert.deepEqual([got.status?.state, got.status?.turnCount, got.status?.activeTurn], [SessionState.BUSY, 2, 3]);
+  });
+
+  it("CancelTurn queues a cancellation for the running turn only; ApproveToolCall needs a pending call", async () => {
+    const s = await newSession("cancel");
+    await moveTo(s, "starting", "ready");
+    assert.equal((await admin.cancelTurn({ ref: ref("cancel") })).turn, 0, "nothing runs: not an error");
+    await daemonSends(s, daemonEvent(1, { case: "turnStarted", value: {} as never }));
+    assert.equal((await admin.cancelTurn({ ref: ref("cancel"), turn: 2 })).turn, 0, "another turn runs");
+    const noneWaiting = await failure(admin.approveToolCall({ ref: ref("cancel"), toolCallId: "call-1", approve: true }));
+    assert.equal(noneWaiting.code, Code.FailedPrecondition);
+    await daemonSends(s, daemonEvent(1, { case: "approvalRequested", value: { toolCallId: "call-1", tool: "shell", argumentsJson: "{}", reason: "policy" } as never }));
+    const pending = (await admin.getSession({ ref: ref("cancel") })).session!.status?.pendingApprovals ?? [];
+    assert.deepEqual(pending.map((p) => [p.toolCallId, p.tool, p.turn]), [["call-1", "shell", 1]]);
+    await admin.approveToolCall({ ref: ref("cancel"), toolCallId: "call-1", approve: true, reason: "fine" });
+    assert.equal((await admin.cancelTurn({ ref: ref("cancel"), reason: "enough" })).turn, 1);
+    assert.deepEqual(await workKinds(s), ["approvalDecision", "cancelTurn"]);
+  });
+
+  it("RemixSession creates a PENDING child with the source's agents and resources and lineage (parent, turn); the source is unchanged", async () => {
+    const source = await newSession("remix-src", { agents: ["greeter", "helper"], labels: { from: "source" } });
+    const pendingSource = await failure(admin.remixSession({ source: ref("remix-src") }));
+    assert.equal(pendingSource.code, Code.FailedPrecondition);
+    await moveTo(source, "starting", "ready");
+    await daemonSends(source, daemonEvent(1, { case: "turnStarted", value: {} as never }), daemonEvent(1, { case: "turnCompleted", value: {} as never }));
+    const before = (await admin.getSession({ ref: ref("remix-src") })).session!;
+
+    const child = (await admin.remixSession({ source: ref("remix-src"), name: "remix-child", labels: { kid: "yes" }, initialPrompt: "continue" })).session!;
+    assert.equal(child.status?.state, SessionState.PENDING);
+    assert.deepEqual(child.spec?.agents, ["greeter", "helper"]);
+    assert.equal(child.spec?.resources?.cpu, "500m");
+    assert.deepEqual(child.metadata?.labels, { kid: "yes" });
+    assert.deepEqual([child.lineage?.parent?.namespace, child.lineage?.parent?.name, child.lineage?.parentUid, child.lineage?.parentTurn], ["default", "remix-src", idOf(source), 1]);
+    assert.equal(child.status?.turnCount, 1, "turn numbers continue the source's");
+    const childEvents = (await admin.listEvents({ ref: ref("remix-child") })).events;
+    assert.deepEqual(childEvents.map((e) => e.payload.case), ["userMessage"], "the child's log starts with its own events only");
+    const row = await store.findById(idOf(child));
+    assert.deepEqual([row?.parentId, row?.parentTurn], [idOf(source), 1]);
+    const after = (await admin.getSession({ ref: ref("remix-src") })).session!;
+    assert.equal(after.metadata?.resourceVersion, before.metadata?.resourceVersion, "the source is unchanged");
+
+    const earlier = await failure(admin.remixSession({ source: ref("remix-src"), atTurn: 2 }));
+    assert.equal(earlier.code, Code.FailedPrecondition);
+    const generated = (await admin.remixSession({ source: ref("remix-src"), atTurn: 1 })).session!;
+    assert.match(generated.metadata?.name ?? "", /^session-/);
+
+    await admin.deleteSession({ ref: ref("remix-src") });
+    const deleted = await failure(admin.remixSession({ source: ref("remix-src") }));
+    assert.equal(deleted.code, Code.FailedPrecondition);
+    assert.match(deleted.rawMessage, /volume/);
+    assert.equal((await failure(admin.remixSession({ source: ref("no-such-session") }))).code, Code.NotFound);
+  });
+
+  it("WatchSession from a cursor under concurrent writers: each watcher gets every seq after its cursor exactly once, in order, then ends OK at TERMINATED", async function () {
+    this.timeout(120_000);
+    const s = await newSession("watched");
+    const log = (text: string) => ({ payload: { case: "log" as const, value: { message: text } as never } });
+    const write = (text: string) => store.withLocked(idOf(s), async (em, row) => void (await appendEvent(em, row, log(text))));
+    for (let i = 0; i < 30; i++) await write(`before-${i}`);
+
+    const watch = async (fromSeq: bigint) => {
+      const seqs: bigint[] = [];
+      for await (const res of admin.watchSession({ ref: ref("watched"), fromSeq })) {
+        if (res.message.case === "event") seqs.push(res.message.value.seq);
+      }
+      return seqs;
+    };
+    const fromStart = watch(0n);
+    const fromMiddle = watch(15n);
+    const writers = Array.from({ length: 6 }, (_, w) =>
+      (async () => {
+        for (let i = 0; i < 40; i++) {
+          await write(`w${w}-${i}`);
+          if (i % 7 === 0) await new Promise((r) => setTimeout(r, Math.random() * 20));
+        }
+      })(),
+    );
+    await Promise.all(writers);
+    await moveTo(s, "terminating", "terminated");
+    const last = BigInt((await store.findById(idOf(s)))!.lastEventSeq);
+    assert.equal(last, 30n + 240n + 2n);
+    const range = (from: bigint) => Array.from({ length: Number(last - from) }, (_, i) => from + BigInt(i + 1));
+    assert.deepEqual(await fromStart, range(0n));
+    assert.deepEqual(await fromMiddle, range(15n));
+    assert.deepEqual(await watch(last - 1n), [last], "a watch of a TERMINATED session replays and ends");
+    const missing = await failure(
+      (async () => {
+        for await (const res of admin.watchSession({ ref: ref("no-such-session") })) assert.fail(`unexpected ${res.message.case}`);
+      })(),
+    );
+    assert.equal(missing.code, Code.NotFound);
+  });
+
+  it("a quiet watch sends heartbeats with the last seq, and ends when the client goes away", async () => {
+    const s = await newSession("quiet", { prompt: "hi" });
+    const notifier = new Notifier(t.databaseUrl);
+    await notifier.start();
+    try {
+      const client = new AbortController();
+      const seen: string[] = [];
+      const watching = (async () => {
+        for await (const res of watchSessionEvents({ orm: t.server.orm, notifier }, idOf(s), 0n, client.signal, { heartbeatMs: 100, pollMs: 50 })) {
+          seen.push(res.message.case === "heartbeat" ? `heartbeat@${res.message.value.lastEventSeq}` : `event@${res.message.value?.seq}`);
+          if (seen.length === 3) client.abort();
+        }
+      })();
+      await watching;
+      assert.deepEqual(seen, ["event@1", "heartbeat@1", "heartbeat@1"]);
+    } finally {
+      await notifier.close();
+    }
+  });
+
+  it("a server that stops ends open watches with UNAVAILABLE, so clients resume from their cursor elsewhere", async () => {
+    await newSession("survivor", { prompt: "hi" });
+    const seqs: bigint[] = [];
+    const watching = failure(
+      (async () => {
+        for await (const res of admin.watchSession({ ref: ref("survivor") })) if (res.message.case === "event") seqs.push(res.message.value.seq);
+      })(),
+    );
+    while (seqs.length === 0) await new Promise((r) => setTimeout(r, 20));
+    await t.restart();
+    const ended = await watching;
+    assert.equal(ended.code, Code.Unavailable);
+    assert.match(ended.rawMessage, /watch again from seq 1/);
+    admin = clientOf(SessionService, t.url, token);
+    store = new SessionStore(t.server.orm);
+    assert.equal((await admin.getSession({ ref: ref("survivor") })).session?.status?.lastEventSeq, 1n);
+  });
+});
