@@ -1,0 +1,32 @@
+import assert from "node:assert/strict";
+import { resolve } from "node:path";
+import { parseDaemonConfig } from "./config.js";
+import { UsageError } from "./errors.js";
+
+const argv = ["--control-plane", "https://cp.example:9000", "--session-id", "5f0c", "--workspace", "ws"];
+
+describe("daemon configuration", () => {
+  it("takes the URL, session and workspace from flags and the token from the environment", () => {
+    const config = parseDaemonConfig(argv, { RAWORC_SESSION_TOKEN: "tok" });
+    assert.deepEqual(config, {
+      controlPlaneUrl: "https://cp.example:9000",
+      sessionId: "5f0c",
+      workspace: resolve("ws"),
+      token: "tok",
+      logLevel: "info",
+      signalGraceMs: 5000,
+    });
+  });
+
+  it("refuses a token on the command line, where ps would show it", () => {
+    assert.throws(() => parseDaemonConfig([...argv, "--token", "tok"], { RAWORC_SESSION_TOKEN: "tok" }), UsageError);
+  });
+
+  it("names what is missing or wrong, one line plus usage", () => {
+    assert.throws(() => parseDaemonConfig(argv, {}), /RAWORC_SESSION_TOKEN is not set/);
+    assert.throws(() => parseDaemonConfig(argv.slice(2), { RAWORC_SESSION_TOKEN: "t" }), /--control-plane is required/);
+    assert.throws(() => parseDaemonConfig(["--control-plane", "ftp://x", ...argv.slice(2)], { RAWORC_SESSION_TOKEN: "t" }), /http:\/\/ or https:\/\//);
+    assert.throws(() => parseDaemonConfig(argv, { RAWORC_SESSION_TOKEN: "t", RAWORC_LOG_LEVEL: "loud" }), /RAWORC_LOG_LEVEL/);
+    assert.throws(() => parseDaemonConfig(argv, { RAWORC_SESSION_TOKEN: "t", RAWORC_SHUTDOWN_GRACE_MS: "soon" }), /RAWORC_SHUTDOWN_GRACE_MS/);
+  });
+});

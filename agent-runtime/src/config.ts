@@ -1,0 +1,81 @@
+/**
+ * The daemon's configuration: `raworc-agent --control-plane URL --session-id ID --workspace DIR`,
+ * the session token from `RAWORC_SESSION_TOKEN` (never argv, where `ps` would show it), and
+ * optional `RAWORC_*` tuning variables. Validated once at start; an invalid value is a one-line
+ * UsageError.
+ */
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { UsageError } from "./errors.js";
+import { logLevels, type LogLevel } from "./logger.js";
+
+/** The validated configuration the daemon runs with. */
+export interface DaemonConfig {
+  /** The control plane's base URL (http:// for cleartext HTTP/2, https:// for TLS). */
+  readonly controlPlaneUrl: string;
+  /** The session's uid. */
+  readonly sessionId: string;
+  /** The session's volume, as an absolute path; the daemon keeps its own state in `.raworc/` under it. */
+  readonly workspace: string;
+  /** The session-scoped daemon token, sent as `authorization: Bearer`. */
+  readonly token: string;
+  /** pino log level (`RAWORC_LOG_LEVEL`, default info). */
+  readonly logLevel: LogLevel;
+  /** Grace period for SIGTERM/SIGINT, which act as Shutdown(PAUSE) (`RAWORC_SHUTDOWN_GRACE_MS`, default 5000). */
+  readonly signalGraceMs: number;
+}
+
+/** The usage line printed with a UsageError. */
+export const usage = "usage: raworc-agent --control-plane URL --session-id ID --workspace DIR (token in RAWORC_SESSION_TOKEN)";
+
+const schema = z.object({
+  controlPlaneUrl: z
+    .string({ error: "--control-plane is required" })
+    .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), "--control-plane must be an http:// or https:// URL"),
+  sessionId: z
+    .string({ error: "--session-id is required" })
+    .min(1, "--session-id must not be empty")
+    .max(64, "--session-id is at most 64 characters"),
+  workspace: z.string({ error: "--workspace is required" }).min(1, "--workspace must not be empty"),
+  token: z.string({ error: "RAWORC_SESSION_TOKEN is not set" }).min(1, "RAWORC_SESSION_TOKEN is empty"),
+  logLevel: z.enum(logLevels, { error: `RAWORC_LOG_LEVEL must be one of ${logLevels.join(", ")}` }).default("info"),
+  signalGraceMs: z.coerce
+    .number({ error: "RAWORC_SHUTDOWN_GRACE_MS must be a number of milliseconds" })
+    .int("RAWORC_SHUTDOWN_GRACE_MS must be a whole number of milliseconds")
+    .min(0)
+    .max(3_600_000)
+    .default(5000),
+});
+
+/** Parses and validates the command line (without node and script) and the environment. */
+export function parseDaemonConfig(argv: readonly string[], env: NodeJS.ProcessEnv): DaemonConfig {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        "control-plane": { type: "string" },
+        "session-id": { type: "string" },
+        workspace: { type: "string" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new UsageError(`${error instanceof Error ? error.message : String(error)}\n${usage}`);
+  }
+  const parsed = schema.safeParse({
+    controlPlaneUrl: values["control-plane"],
+    sessionId: values["session-id"],
+    workspace: values.workspace,
+    token: env.RAWORC_SESSION_TOKEN,
+    logLevel: env.RAWORC_LOG_LEVEL || undefined,
+    signalGraceMs: env.RAWORC_SHUTDOWN_GRACE_MS || undefined,
+  });
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new UsageError(`${first?.message ?? "invalid configuration"}\n${usage}`);
+  }
+  return { ...parsed.data, workspace: resolve(parsed.data.workspace) };
+}

@@ -1,0 +1,82 @@
+/**
+ * The daemon's errors, split by who is at fault (CONVENTIONS 6): the operator (bad flags or
+ * environment), the volume (state the daemon cannot trust), the control plane (a protocol
+ * breach), and the model (a provider error, which fails only the turn).
+ */
+import type { Principal } from "@raworc/proto/gen/raworc/v1/auth_pb.js";
+
+/** A bad command line or environment; the message is one line meant for the operator. */
+export class UsageError extends Error {
+  /** Whether a retry could succeed. */
+  readonly retryable = false;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "UsageError";
+  }
+}
+
+/** The daemon's state in the volume is unreadable or inconsistent; continuing could lose or double events. */
+export class StateError extends Error {
+  /** Whether a retry could succeed. */
+  readonly retryable = false;
+  constructor(
+    message: string,
+    readonly path: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${message} (${path})`, options);
+    this.name = "StateError";
+  }
+}
+
+/** The control plane broke the attach protocol (a sequence gap, a message out of place); reconnecting resynchronises. */
+export class ProtocolError extends Error {
+  /** Whether a retry could succeed. */
+  readonly retryable = true;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "ProtocolError";
+  }
+}
+
+/** A model call failed the way a provider fails (HTTP error, bad response, scripted error); the turn fails, the session stays usable. */
+export class ModelError extends Error {
+  /** Whether a retry could succeed (rate limits, overload, 5xx). */
+  readonly retryable: boolean;
+  constructor(message: string, options?: { cause?: unknown; retryable?: boolean }) {
+    super(message, options);
+    this.name = "ModelError";
+    this.retryable = options?.retryable ?? false;
+  }
+}
+
+/** The agent's spec asks for something this daemon cannot do yet (a provider or feature it lacks). */
+export class UnsupportedError extends Error {
+  /** Whether a retry could succeed. */
+  readonly retryable = false;
+  constructor(message: string) {
+    super(message);
+    this.name = "UnsupportedError";
+  }
+}
+
+/** Why a turn was stopped on request (CancelTurn, pause, delete); used as the turn's AbortSignal reason. */
+export class TurnCancelledError extends Error {
+  /** Whether a retry could succeed. */
+  readonly retryable = false;
+  constructor(
+    /** The TurnCancelled reason: Cancelled, Paused, Terminating. */
+    readonly reason: "Cancelled" | "Paused" | "Terminating",
+    /** Who asked, for CancelTurn. */
+    readonly cancelledBy?: Principal,
+  ) {
+    super(`turn ${reason.toLowerCase()}`);
+    this.name = "TurnCancelledError";
+  }
+}
+
+/** A short, secret-free description of any thrown value, for logs. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

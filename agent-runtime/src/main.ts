@@ -1,0 +1,47 @@
+/**
+ * The `raworc-agent` process: reads its configuration, runs the daemon, and exits with its code.
+ * SIGTERM and SIGINT stop it like Shutdown(PAUSE); a second signal exits at once (the outbox is
+ * durable, so nothing is lost, only not yet sent).
+ */
+import { parseDaemonConfig, type DaemonConfig } from "./config.js";
+import { daemonVersion, exitCodes, startDaemon, type Daemon } from "./daemon.js";
+import { describeError, UsageError } from "./errors.js";
+import { createLogger } from "./logger.js";
+
+async function main(): Promise<number> {
+  let config: DaemonConfig;
+  try {
+    config = parseDaemonConfig(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`raworc-agent: ${error.message}\n`);
+      return exitCodes.usage;
+    }
+    throw error;
+  }
+  // The token stays in memory only; children the agent starts later must not inherit it.
+  delete process.env.RAWORC_SESSION_TOKEN;
+  const log = createLogger(config.logLevel, { sessionId: config.sessionId, pid: process.pid, version: daemonVersion });
+  let daemon: Daemon;
+  try {
+    daemon = await startDaemon(config, log);
+  } catch (error) {
+    log.fatal({ err: describeError(error) }, "cannot start");
+    return exitCodes.fatal;
+  }
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals++;
+    if (signals > 1) {
+      log.warn({ signal }, "second signal; exiting now");
+      process.exit(exitCodes.fatal);
+    }
+    log.info({ signal }, "signal received; stopping like a pause");
+    daemon.stop(config.signalGraceMs);
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  return daemon.done;
+}
+
+process.exit(await main());

@@ -1,0 +1,181 @@
+/**
+ * One turn: route the user message to an agent, send TurnStarted, call the agent's model and
+ * stream its reply as TextDelta events, and close the turn with exactly one TurnCompleted,
+ * TurnFailed or TurnCancelled. The start and the end are recorded in the conversation log under
+ * the daemon seq of their events, before the events are written, so a restart can tell what was
+ * sent. Tool calls are answered "not supported yet" until the tools land.
+ */
+import { create, toBinary } from "@bufbuild/protobuf";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import {
+  ModelUsageSchema,
+  SessionEventSchema,
+  TextDeltaSchema,
+  ToolCallCompletedSchema,
+  ToolCallStartedSchema,
+  ToolCallStatus,
+  TurnStartedSchema,
+  UsageSchema,
+  type Usage,
+} from "@raworc/proto/gen/raworc/v1/event_pb.js";
+import type { Agent } from "@raworc/proto/gen/raworc/v1/agent_pb.js";
+import type { EventSink } from "../channel/event-sink.js";
+import { describeError, ModelError, TurnCancelledError, UnsupportedError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import type { ModelFactory } from "../models/create-model.js";
+import type { ModelInputItem, ModelUsageReport } from "../models/model.js";
+import type { ConversationLog, UserEntry } from "../state/conversation-log.js";
+import { closingEvent, splitText, type TurnEnd } from "./turn-end.js";
+import { isRoute, routeMessage } from "./routing.js";
+
+/** Model calls one turn may make when the agent's budget does not say (agent.proto). */
+export const defaultMaxModelCalls = 50;
+
+/** What the turn runner needs. */
+export interface TurnDependencies {
+  readonly sink: EventSink;
+  readonly conversation: ConversationLog;
+  readonly models: ModelFactory;
+  readonly log: Logger;
+}
+
+/** One turn to run. */
+export interface TurnRequest {
+  readonly user: UserEntry;
+  /** The session's agents, in order, from the latest Welcome. */
+  readonly agents: readonly Agent[];
+  /** The conversation before this turn. */
+  readonly history: readonly ModelInputItem[];
+  /** The agent of the previous turn, for routing by continuation. */
+  readonly previousAgent: string | undefined;
+  /** Aborted with a TurnCancelledError to cancel the turn. */
+  readonly signal: AbortSignal;
+}
+
+/** Adds a call's usage to a running total. */
+function addUsage(total: Usage, report: ModelUsageReport): void {
+  total.inputTokens += BigInt(report.inputTokens);
+  total.outputTokens += BigInt(report.outputTokens);
+  total.cachedInputTokens += BigInt(report.cachedInputTokens);
+}
+
+/** Runs one turn to its end and returns how it ended; only a failure to write events or the log rejects. */
+export async function runTurn(request: TurnRequest, dependencies: TurnDependencies): Promise<TurnEnd> {
+  const { sink, conversation, log } = dependencies;
+  const { user, signal } = request;
+  const turn = user.turn;
+  const startedAt = Date.now();
+  const routed = routeMessage(request.agents, user, request.previousAgent);
+  const agentName = isRoute(routed) ? routed.name : "";
+  await sink.emit(
+    {
+      agent: agentName,
+      turn,
+      payload: {
+        case: "turnStarted",
+        value: create(TurnStartedSchema, {
+          messageId: user.messageId,
+          ...(isRoute(routed) ? { route: routed.route, matchedPattern: routed.matchedPattern } : {}),
+        }),
+      },
+    },
+    (seq) => conversation.append({ kind: "started", turn, agent: agentName, seq: seq.toString(), at: new Date().toISOString() }),
+  );
+  const usage = create(UsageSchema);
+  let text = "";
+  let modelCalls = 0;
+  let toolCalls = 0;
+  let end: TurnEnd;
+  try {
+    if (!isRoute(routed)) throw new UnsupportedError(routed.message);
+    const spec = routed.agent.spec;
+    if (!spec?.model) throw new UnsupportedError(`agent "${agentName}" has no model`);
+    const model = dependencies.models(spec.model);
+    const maxCalls = spec.guardrails?.budgets?.maxModelCallsPerTurn ?? defaultMaxModelCalls;
+    const input: ModelInputItem[] = [...request.history, { type: "user", text: user.text }];
+    let stopReason = "end_turn";
+    for (;;) {
+      if (modelCalls >= maxCalls) {
+        end = { outcome: "failed", reason: "ToolLoop", message: `the model made ${modelCalls} calls in this turn, the most allowed` };
+        break;
+      }
+      modelCalls++;
+      const calls: { callId: string; name: string; argumentsJson: string }[] = [];
+      let callText = "";
+      let callUsage: Usage | undefined;
+      for await (const event of model.stream({ instructions: spec.instructions, input, tools: [], turn, signal })) {
+        if (event.type === "text_delta") {
+          for (const piece of splitText(event.text)) {
+            await sink.emit({ agent: agentName, turn, payload: { case: "textDelta", value: create(TextDeltaSchema, { text: piece }) } });
+            callText += piece;
+            text += piece;
+          }
+        } else if (event.type === "usage") {
+          callUsage ??= create(UsageSchema);
+          addUsage(callUsage, event.usage);
+          addUsage(usage, event.usage);
+        } else if (event.type === "tool_call") {
+          calls.push(event);
+        } else {
+          stopReason = event.stopReason;
+        }
+        signal.throwIfAborted();
+      }
+      if (callUsage) {
+        await sink.emit({ agent: agentName, turn, payload: { case: "usage", value: create(ModelUsageSchema, { model: model.name, usage: callUsage }) } });
+      }
+      if (callText !== "") input.push({ type: "assistant", text: callText });
+      if (calls.length === 0) {
+        end = { outcome: "completed", stopReason };
+        break;
+      }
+      for (const call of calls) {
+        toolCalls++;
+        const error = `tool "${call.name}" cannot run: tool calls are not supported by this daemon yet`;
+        await sink.emit({
+          agent: agentName,
+          turn,
+          payload: { case: "toolCallStarted", value: create(ToolCallStartedSchema, { toolCallId: call.callId, tool: call.name, argumentsJson: call.argumentsJson }) },
+        });
+        await sink.emit({
+          agent: agentName,
+          turn,
+          payload: {
+            case: "toolCallCompleted",
+            value: create(ToolCallCompletedSchema, { toolCallId: call.callId, tool: call.name, status: ToolCallStatus.FAILED, error, duration: durationFromMs(0) }),
+          },
+        });
+        input.push({ type: "tool_call", ...call }, { type: "tool_result", callId: call.callId, output: error, isError: true });
+      }
+      signal.throwIfAborted();
+    }
+  } catch (error) {
+    if (signal.aborted) {
+      const reason = signal.reason instanceof TurnCancelledError ? signal.reason : new TurnCancelledError("Cancelled");
+      end = { outcome: "cancelled", reason: reason.reason, cancelledBy: reason.cancelledBy };
+    } else if (error instanceof ModelError) {
+      end = { outcome: "failed", reason: "ModelError", message: error.message };
+    } else if (error instanceof UnsupportedError) {
+      end = { outcome: "failed", reason: isRoute(routed) ? "Unsupported" : routed.reason, message: error.message };
+    } else {
+      log.error({ turn, err: describeError(error) }, "turn failed unexpectedly");
+      end = { outcome: "failed", reason: "Internal", message: "the daemon hit an internal error; see its log" };
+    }
+  }
+  const payload = closingEvent(end, { usage, modelCalls, toolCalls, durationMs: Date.now() - startedAt });
+  await sink.emit({ agent: agentName, turn, payload }, (seq, event) =>
+    conversation.append({
+      kind: "ended",
+      turn,
+      agent: agentName,
+      outcome: end.outcome,
+      text,
+      ...(end.outcome === "completed" ? {} : { reason: end.reason }),
+      seq: seq.toString(),
+      event: Buffer.from(toBinary(SessionEventSchema, event)).toString("base64"),
+      at: new Date().toISOString(),
+    }),
+  );
+  log.info({ turn, agent: agentName, outcome: end.outcome, modelCalls, toolCalls, replyChars: text.length }, "turn ended");
+  return end;
+}
