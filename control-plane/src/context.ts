@@ -47,3 +47,18 @@ export type ListScope = { readonly all: true } | { readonly all: false; readonly
 
 /** Where a cross-namespace list may look, set by authorization for list calls. */
 export const kListScope = createContextKey<ListScope>({ all: true }, { description: "list scope" });
+
+/** A session daemon proven by its session token (RuntimeService only). */
+export interface AuthenticatedDaemon {
+  /** The session the token is scoped to. */
+  readonly sessionId: string;
+  /** The session's token generation the token was issued for; a later generation voids it. */
+  readonly tokenGeneration: number;
+  /** The token's jti. */
+  readonly tokenId: string;
+  /** When the token expires. */
+  readonly expiresAt: Date;
+}
+
+/** The authenticated session daemon, set on RuntimeService calls only. */
+export const kDaemon = createContextKey<AuthenticatedDaemon | undefined>(undefined, { description: "session daemon" });

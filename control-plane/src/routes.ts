@@ -9,6 +9,7 @@ import { AuditService } from "@raworc/proto/gen/raworc/v1/audit_pb.js";
 import { AuthService } from "@raworc/proto/gen/raworc/v1/auth_pb.js";
 import { NamespaceService } from "@raworc/proto/gen/raworc/v1/namespace_pb.js";
 import { RbacService } from "@raworc/proto/gen/raworc/v1/rbac_pb.js";
+import { RuntimeService } from "@raworc/proto/gen/raworc/v1/runtime_pb.js";
 import { SecretService } from "@raworc/proto/gen/raworc/v1/secret_pb.js";
 import { SessionService } from "@raworc/proto/gen/raworc/v1/session_pb.js";
 import { ServiceAccountService } from "@raworc/proto/gen/raworc/v1/service_account_pb.js";
@@ -19,11 +20,14 @@ import { createHealthService, type HealthState } from "./api/health-service.js";
 import { createNamespaceService } from "./api/namespace-service.js";
 import { createRbacService } from "./api/rbac-service.js";
 import { createReflectionV1, createReflectionV1alpha } from "./api/reflection-service.js";
+import { createRuntimeService } from "./api/runtime-service.js";
 import { createSecretService } from "./api/secret-service.js";
 import { createServiceAccountService } from "./api/service-account-service.js";
 import { createSessionService } from "./api/session-service.js";
 import type { Authenticator } from "./auth/authenticator.js";
+import type { Logger } from "./logger.js";
 import type { Authorizer } from "./rbac/authorizer.js";
+import type { AttachOptions } from "./sessions/attach/options.js";
 import type { Notifier } from "./sessions/notifier.js";
 import type { SessionStore } from "./sessions/session-store.js";
 import { AgentStore } from "./store/agents.js";
@@ -47,6 +51,10 @@ export interface RouteDependencies {
   readonly notifier: Notifier;
   /** Aborted when the server stops, so long-lived streams (watches) end promptly. */
   readonly stopping: AbortSignal;
+  /** Where handlers with something to say about long-lived streams (daemon attach/detach) log. */
+  readonly logger?: Logger;
+  /** Heartbeat and batching settings of daemon attach streams; defaults when absent. */
+  readonly attach?: Partial<AttachOptions>;
 }
 
 /** Fully qualified names of the services this server implements (for health and reflection). */
@@ -58,6 +66,7 @@ export const servedServices = [
   SecretService.typeName,
   AgentService.typeName,
   SessionService.typeName,
+  RuntimeService.typeName,
   AuditService.typeName,
   Health.typeName,
   ReflectionV1.typeName,
@@ -74,6 +83,10 @@ export function registerRoutes(deps: RouteDependencies): (router: ConnectRouter)
     router.service(SecretService, createSecretService(deps.secrets));
     router.service(AgentService, createAgentService(new AgentStore(deps.orm)));
     router.service(SessionService, createSessionService({ orm: deps.orm, sessions: deps.sessions, notifier: deps.notifier, stopping: deps.stopping }));
+    router.service(
+      RuntimeService,
+      createRuntimeService({ orm: deps.orm, secrets: deps.secrets, notifier: deps.notifier, stopping: deps.stopping, logger: deps.logger, options: deps.attach }),
+    );
     router.service(AuditService, createAuditService(new AuditEventStore(deps.orm)));
     router.service(Health, createHealthService(deps.health));
     router.service(ReflectionV1, createReflectionV1(registry, servedServices));

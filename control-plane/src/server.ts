@@ -101,6 +101,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       throttle: new LoginThrottle(),
       issuer: config.issuer,
       tokenTtlSeconds: config.tokenTtlSeconds,
+      sessions: new SessionStore(orm),
     });
     const notifier = new Notifier(databaseUrl, logger);
     await notifier.start();
@@ -114,7 +115,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     };
 
     const handler = connectNodeAdapter({
-      routes: withClientParseErrors(registerRoutes({ authenticator, accounts, orm, authorizer, secrets, health, sessions, notifier, stopping: shutdown.signal })),
+      routes: withClientParseErrors(registerRoutes({ authenticator, accounts, orm, authorizer, secrets, health, sessions, notifier, stopping: shutdown.signal, logger })),
       // Outermost first: ids and logs see everything; errors are mapped before they are logged.
       interceptors: [
         requestIdInterceptor(),

@@ -1,8 +1,9 @@
 /** Logs principals in, authenticates bearer tokens, and revokes them. */
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { AuthenticatedCaller } from "../context.js";
+import type { AuthenticatedCaller, AuthenticatedDaemon } from "../context.js";
 import type { ServiceAccountRow } from "../store/entities/service-account.js";
 import type { ServiceAccountStore } from "../store/service-accounts.js";
+import { authenticateDaemon, type DaemonSessionLookup } from "./daemon-auth.js";
 import type { Keyring } from "./keyring.js";
 import { hashPassword, verifyPassword } from "./passwords.js";
 import type { LoginThrottle } from "./throttle.js";
@@ -24,6 +25,8 @@ export interface AuthenticatorOptions {
   readonly throttle: LoginThrottle;
   readonly issuer: string;
   readonly tokenTtlSeconds: number;
+  /** Where daemon tokens are checked against their session; without it, daemons are refused. */
+  readonly sessions?: DaemonSessionLookup;
 }
 
 const badCredentials = "invalid username or password";
@@ -82,6 +85,13 @@ export class Authenticator {
       issuedAt: claims.issuedAt,
       expiresAt: claims.expiresAt,
     };
+  }
+
+  /** Authenticates a session daemon's `Authorization` header; UNAUTHENTICATED unless it is its live session's current token. */
+  async authenticateDaemon(authorization: string | null): Promise<AuthenticatedDaemon> {
+    const { keyring, issuer, sessions } = this.options;
+    if (!sessions) throw new ConnectError("session daemons are not served", Code.Unimplemented);
+    return authenticateDaemon(authorization, { keyring, issuer, sessions });
   }
 
   /** Revokes the caller's token and every earlier token of the same account. */

@@ -5,7 +5,7 @@
  */
 import { Code, ConnectError, type Interceptor, type StreamRequest, type UnaryRequest } from "@connectrpc/connect";
 import type { Authenticator } from "../auth/authenticator.js";
-import { kAccess, kCaller, kListScope, type AuthenticatedCaller } from "../context.js";
+import { kAccess, kCaller, kDaemon, kListScope, type AuthenticatedCaller } from "../context.js";
 import { accessEntry, type CheckSpec } from "../rbac/access-table.js";
 import type { Authorizer } from "../rbac/authorizer.js";
 import type { Attributes } from "../rbac/rules.js";
@@ -40,7 +40,11 @@ export function authorizationInterceptor(authenticator: Authenticator, authorize
       throw new ConnectError(`${incoming.service.typeName}/${incoming.method.name} is not available`, Code.PermissionDenied);
     }
     if (entry.kind === "public") return next(incoming);
-    if (entry.kind === "daemon") throw new ConnectError("session daemons are not served yet", Code.Unimplemented);
+    if (entry.kind === "daemon") {
+      // Only a session token: a user token is refused here, whatever the user may do elsewhere.
+      incoming.contextValues.set(kDaemon, await authenticator.authenticateDaemon(incoming.header.get("authorization")));
+      return next(incoming);
+    }
     const caller = await authenticator.authenticate(incoming.header.get("authorization"));
     incoming.contextValues.set(kCaller, caller);
     if (entry.kind === "authenticated") {

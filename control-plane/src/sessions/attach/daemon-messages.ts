@@ -1,0 +1,72 @@
+/**
+ * What a daemon may send after Hello, checked before anything is stored, and how its
+ * sequenced messages (events and turn checkpoints) are stored: in order, each once, gapless.
+ */
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { EntityManager } from "@mikro-orm/postgresql";
+import type { SessionEvent } from "@raworc/proto/gen/raworc/v1/event_pb.js";
+import type { AttachRequest, TurnCheckpoint } from "@raworc/proto/gen/raworc/v1/runtime_pb.js";
+import type { SessionRow } from "../../store/entities/session.js";
+import { appendDaemonEvents } from "../event-log.js";
+
+/** A daemon message that carries a seq and must be stored. */
+export type SequencedMessage =
+  | { readonly seq: bigint; readonly kind: "event"; readonly event: SessionEvent }
+  | { readonly seq: bigint; readonly kind: "checkpoint"; readonly checkpoint: TurnCheckpoint };
+
+// Only the control plane writes these: a user message comes through SendMessage, a state change through the machine.
+const controlPlaneOnly = new Set<SessionEvent["payload"]["case"]>(["userMessage", "stateChanged"]);
+
+const invalid = (message: string) => new ConnectError(message, Code.InvalidArgument);
+
+/** Checks one message after Hello; returns it as a sequenced message when it must be stored. INVALID_ARGUMENT otherwise. */
+export function checkDaemonMessage(request: AttachRequest): SequencedMessage | undefined {
+  const { payload, seq } = request;
+  switch (payload.case) {
+    case "event":
+    case "checkpoint":
+      if (seq === 0n) throw invalid(`a daemon ${payload.case} needs a seq > 0`);
+      if (payload.case === "checkpoint") return { seq, kind: "checkpoint", checkpoint: payload.value };
+      if (controlPlaneOnly.has(payload.value.payload.case)) throw invalid(`a daemon may not send ${payload.value.payload.case} events`);
+      if (payload.value.payload.case === undefined) throw invalid("an event needs a payload");
+      return { seq, kind: "event", event: payload.value };
+    case "hello":
+      throw invalid("Hello must come first, and only once");
+    case "ready":
+    case "heartbeat":
+    case "goodbye":
+      if (seq !== 0n) throw invalid(`${payload.case} carries seq 0, not ${seq}`);
+      return undefined;
+    default:
+      throw invalid("an attach message needs a payload");
+  }
+}
+
+/**
+ * Stores sequenced messages on a locked session, in order: events through the event log (a
+ * resend is skipped), checkpoints by taking their seq. A seq that skips ahead throws
+ * INVALID_ARGUMENT and the caller's transaction stores nothing. Returns the highest daemon
+ * seq now committed.
+ */
+export async function storeSequenced(em: EntityManager, row: SessionRow, messages: readonly SequencedMessage[]): Promise<bigint> {
+  let events: { daemonSeq: bigint; event: SessionEvent }[] = [];
+  const flushEvents = async () => {
+    if (events.length > 0) await appendDaemonEvents(em, row, events);
+    events = [];
+  };
+  for (const message of messages) {
+    if (message.kind === "event") {
+      events.push({ daemonSeq: message.seq, event: message.event });
+      continue;
+    }
+    await flushEvents();
+    const last = BigInt(row.lastDaemonSeq);
+    if (message.seq <= last) continue;
+    if (message.seq !== last + 1n) throw invalid(`daemon checkpoint seq ${message.seq} skips ahead of ${last + 1n}`);
+    // No table records checkpoints yet (remix will need turn → checkpoint id); the seq is still
+    // taken, because checkpoints share the daemon's seq space and the log must stay gapless.
+    row.lastDaemonSeq = message.seq.toString();
+  }
+  await flushEvents();
+  return BigInt(row.lastDaemonSeq);
+}
