@@ -34,6 +34,14 @@ export interface ServerConfig {
   readonly secretsKey: string | undefined;
   /** A file of base64 secrets keys, one per line; undefined uses (and once creates) dataDir/keys/secrets.key. */
   readonly secretsKeyFile: string | undefined;
+  /** Where session daemons run. */
+  readonly runtime: "process" | "kubernetes";
+  /** How long a READY session may see no message before it is paused, in seconds; 0 = never. */
+  readonly sessionIdleTimeoutSeconds: number;
+  /** Daemon crashes in a row tolerated before a session goes FAILED (DaemonCrashLoop). */
+  readonly maxDaemonRestarts: number;
+  /** The URL daemons attach to; undefined means this server's own URL. */
+  readonly daemonControlPlaneUrl: string | undefined;
   /** pino log level. */
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }
@@ -70,6 +78,10 @@ const schema = z.object({
     .refine((v) => v.split(",").every((k) => decodeSecretKey(k) !== undefined), "must be base64 of 32 bytes (comma-separated for several)")
     .optional(),
   secretsKeyFile: z.string().min(1).optional(),
+  runtime: z.enum(["process", "kubernetes"]).default("process"),
+  sessionIdleTimeoutSeconds: z.coerce.number().int().min(0).max(30 * 24 * 3600).default(1800),
+  maxDaemonRestarts: z.coerce.number().int().min(0).max(100).default(5),
+  daemonControlPlaneUrl: z.string().regex(/^https?:\/\//, "must be an http:// or https:// URL").optional(),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -87,6 +99,10 @@ const envNames: Record<keyof z.input<typeof schema>, string> = {
   tlsKeyFile: "RAWORC_TLS_KEY_FILE",
   secretsKey: "RAWORC_SECRETS_KEY",
   secretsKeyFile: "RAWORC_SECRETS_KEY_FILE",
+  runtime: "RAWORC_RUNTIME",
+  sessionIdleTimeoutSeconds: "RAWORC_SESSION_IDLE_TIMEOUT_SECONDS",
+  maxDaemonRestarts: "RAWORC_MAX_DAEMON_RESTARTS",
+  daemonControlPlaneUrl: "RAWORC_DAEMON_CONTROL_PLANE_URL",
   logLevel: "RAWORC_LOG_LEVEL",
 };
 
@@ -126,6 +142,10 @@ export function loadServerConfig(flags: ServerFlags = {}, env: NodeJS.ProcessEnv
     tls: c.tlsCertFile && c.tlsKeyFile ? { certFile: c.tlsCertFile, keyFile: c.tlsKeyFile } : undefined,
     secretsKey: c.secretsKey,
     secretsKeyFile: c.secretsKeyFile,
+    runtime: c.runtime,
+    sessionIdleTimeoutSeconds: c.sessionIdleTimeoutSeconds,
+    maxDaemonRestarts: c.maxDaemonRestarts,
+    daemonControlPlaneUrl: c.daemonControlPlaneUrl,
     logLevel: c.logLevel,
   };
 }

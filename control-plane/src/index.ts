@@ -5,3 +5,4 @@ export { loadServerConfig, type ServerConfig, type ServerFlags } from "./config.
 export { startEmbeddedPostgres, type EmbeddedPostgres } from "./store/embedded-postgres.js";
 export { rotateSigningKey } from "./auth/keyring.js";
 export { defaultDataDir } from "./config.js";
+export { ProcessRuntime } from "./runtime/process/process-runtime.js";

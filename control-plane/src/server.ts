@@ -2,7 +2,9 @@
  * Wiring of the control plane: database, keys, bootstrap, interceptors, routes and the one
  * port. This file only assembles; the logic lives in the folders it imports from.
  */
+import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
@@ -10,6 +12,7 @@ import { createValidateInterceptor } from "@connectrpc/validate";
 import { HealthCheckResponse_ServingStatus as Status } from "@raworc/proto/gen/grpc/health/v1/health_pb.js";
 import { HealthState } from "./api/health-service.js";
 import { Authenticator } from "./auth/authenticator.js";
+import { issueDaemonToken } from "./auth/daemon-auth.js";
 import { adminAccountName, bootstrapAdmin, type BootstrapOutcome } from "./auth/bootstrap-admin.js";
 import { importKeySet, loadOrCreateKeySet } from "./auth/keyring.js";
 import { LoginThrottle } from "./auth/throttle.js";
@@ -24,6 +27,8 @@ import { authorizationInterceptor } from "./interceptors/authorization.js";
 import { errorMappingInterceptor } from "./interceptors/error-mapping.js";
 import { requestIdFrom, requestIdInterceptor } from "./interceptors/request-id.js";
 import { createLogger, type Logger } from "./logger.js";
+import { createSessionRuntime } from "./runtime/create-runtime.js";
+import { Reconciler } from "./sessions/reconciler.js";
 import { createMetrics } from "./metrics.js";
 import { Authorizer } from "./rbac/authorizer.js";
 import { bootstrapRbac, hasAnyRole } from "./rbac/bootstrap.js";
@@ -142,7 +147,25 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     const scheme = config.tls ? "https" : "http";
     const host = config.host.includes(":") ? `[${config.host}]` : config.host;
     const url = `${scheme}://${host === "0.0.0.0" || host === "[::]" ? "127.0.0.1" : host}:${listener.port}`;
-    logger.info({ url }, "raworc control plane serving");
+
+    // Sessions: the runtime and the reconciler start once the URL daemons attach to is known.
+    const runtime = createSessionRuntime(config, logger);
+    cleanups.push(() => runtime.close());
+    const reconciler = new Reconciler({
+      orm,
+      store: sessions,
+      runtime,
+      notifier,
+      logger,
+      replicaId: `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`,
+      controlPlaneUrl: config.daemonControlPlaneUrl ?? url,
+      issueDaemonToken: async (id, tokenGeneration) => (await issueDaemonToken({ keyring, issuer: config.issuer }, { id, tokenGeneration })).token,
+      policy: { maxRestarts: config.maxDaemonRestarts, restartBackoffBaseMs: 500, restartBackoffMaxMs: 30_000, startTimeoutMs: 60_000 },
+      defaultIdleTimeoutMs: config.sessionIdleTimeoutSeconds * 1000,
+    });
+    await reconciler.start();
+    cleanups.push(() => reconciler.stop());
+    logger.info({ url, runtime: runtime.kind }, "raworc control plane serving");
 
     let stopping: Promise<void> | undefined;
     return {

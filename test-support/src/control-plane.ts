@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadServerConfig, startServer, type RunningServer, type ServerConfig } from "@raworc/control-plane";
+import { loadServerConfig, ProcessRuntime, startServer, type RunningServer, type ServerConfig } from "@raworc/control-plane";
 import { createTestDatabase } from "./database.js";
 
 /** A running test server and what a test needs to talk to it. */
@@ -55,6 +55,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     },
     async stop() {
       await test.server.stop();
+      // Session daemons outlive a stopped control plane by design (the next one adopts them);
+      // a test's must not outlive the test.
+      const runtime = new ProcessRuntime({ dataDir });
+      for (const leftover of await runtime.list()) await runtime.destroy(leftover.sessionId);
+      await runtime.close();
       await database.drop();
       await rm(dataDir, { recursive: true, force: true });
     },
