@@ -82,7 +82,7 @@ describe("a session's life with the process runtime (real server, real daemons, 
     const pid = Number(first.status?.runtime?.handle ?? "0");
 
     await sessions.pauseSession({ ref: { namespace: "default", name: "first" } });
-    first = await eventually("PAUSED", () => get("first"), (s) => stateOf(s) === SessionState.PAUSED);
+    await eventually("PAUSED", () => get("first"), (s) => stateOf(s) === SessionState.PAUSED);
     assert.ok(pid > 0, "the runtime reports the daemon's pid");
     assert.equal(pidAlive(pid), false, "the daemon is gone while paused");
 
@@ -95,8 +95,8 @@ describe("a session's life with the process runtime (real server, real daemons, 
     const { session: child } = await sessions.remixSession({ source: { namespace: "default", name: "first" }, name: "child" });
     await eventually("child READY", () => get("child"), (s) => stateOf(s) === SessionState.READY);
     assert.equal(child?.lineage?.parent?.name, "first");
-    assert.equal(await readFile(join(workspace(child!), "notes.txt"), "utf8"), "remember me\n", "the child has the files");
-    await writeFile(join(workspace(child!), "notes.txt"), "changed in the child\n");
+    assert.equal(await readFile(join(workspace(child), "notes.txt"), "utf8"), "remember me\n", "the child has the files");
+    await writeFile(join(workspace(child), "notes.txt"), "changed in the child\n");
     assert.equal(await readFile(join(workspace(first), "notes.txt"), "utf8"), "remember me\n", "the parent is unchanged");
     assert.equal(await converse("child", "and you?"), "Hello, world.");
     assert.equal((await get("child")).status?.turnCount, 3, "the child continues from the parent's conversation");
