@@ -13,6 +13,7 @@ import { configureRoleBindingsCommand } from "./commands/rolebindings.js";
 import { configureRolesCommand } from "./commands/roles.js";
 import { configureSecretsCommand } from "./commands/secrets.js";
 import { configureServiceAccountsCommand } from "./commands/serviceaccounts.js";
+import { configureSessionsCommand } from "./commands/sessions.js";
 import { configureConfigCommand } from "./commands/config.js";
 import { configureLoginCommand } from "./commands/login.js";
 import { configureLogoutCommand } from "./commands/logout.js";
@@ -50,6 +51,7 @@ export function createProgram(io: Io): Command {
   configureRoleBindingsCommand(program, io);
   configureSecretsCommand(program, io);
   configureAgentsCommand(program, io);
+  configureSessionsCommand(program, io);
   configureCreateCommand(program, io);
   configureApplyCommand(program, io);
   configureDeleteCommand(program, io);
