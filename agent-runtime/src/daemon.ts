@@ -28,7 +28,7 @@ import { applyWorkItem } from "./turns/work-items.js";
 export const daemonVersion = "0.1.0";
 
 /** Exit codes of the daemon process. */
-export const exitCodes = { ok: 0, fatal: 1, usage: 2 } as const;
+export const exitCodes = { ok: 0, fatal: 1, usage: 2, refused: 3 } as const;
 
 /** A running daemon. */
 export interface Daemon {
@@ -144,14 +144,16 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
   });
 
   const done = channel.run().then(async (end: ChannelEnd) => {
+    // The outbox keeps what could not be sent; a successor (with a new token) sends it.
     if (end === "terminated") await turns.stop(new TurnCancelledError("Terminating")).catch(() => undefined);
+    if (end === "refused") await turns.stop(new TurnCancelledError("Paused")).catch(() => undefined);
     await stopping;
     if (fatal !== undefined) {
       log.fatal({ err: describeError(fatal) }, "daemon failed");
       return exitCodes.fatal;
     }
     log.info({ end, unacknowledged: outbox.size }, "daemon stopped");
-    return exitCodes.ok;
+    return end === "refused" ? exitCodes.refused : exitCodes.ok;
   });
 
   return {

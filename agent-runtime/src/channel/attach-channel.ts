@@ -1,8 +1,10 @@
 /**
  * The daemon's channel to the control plane: attach, and when the stream ends for any reason,
  * attach again after an exponential backoff with full jitter — forever, until the daemon
- * finishes (Goodbye sent, or its deadline passed) or the control plane says the session is
- * terminated (FAILED_PRECONDITION). The outbox and the work ledger outlive every connection,
+ * finishes (Goodbye sent, or its deadline passed), the control plane says the session is
+ * terminated (FAILED_PRECONDITION), or it refuses the token for good (UNAUTHENTICATED: revoked
+ * or expired, PERMISSION_DENIED: another session's), which no retry can fix: only a restart
+ * with a fresh token can, and the runtime does that when the daemon exits. The outbox and the work ledger outlive every connection,
  * which is what makes resending and exactly-once application work across them.
  */
 import { Code } from "@connectrpc/connect";
@@ -16,7 +18,9 @@ export type ChannelEnd =
   /** The deadline passed while finishing; unacknowledged events stay in the outbox for next time. */
   | "deadline"
   /** The control plane refused the session as terminated: the daemon should exit. */
-  | "terminated";
+  | "terminated"
+  /** The control plane refused the token: the daemon should exit so the runtime restarts it with a new one. */
+  | "refused";
 
 /** Options for {@link AttachChannel}. */
 export interface AttachChannelOptions extends ConnectionSettings {
@@ -25,7 +29,7 @@ export interface AttachChannelOptions extends ConnectionSettings {
 
 /** Endings after which the next delay starts again from the base: the connection worked and the cause was transient. */
 function transient(code: Code | undefined): boolean {
-  return code !== Code.Aborted && code !== Code.InvalidArgument && code !== Code.Unauthenticated && code !== Code.PermissionDenied;
+  return code !== Code.Aborted && code !== Code.InvalidArgument;
 }
 
 /** The reconnecting attach channel. */
@@ -59,11 +63,14 @@ export class AttachChannel {
           log.warn({ message: result.message }, "the control plane says the session is terminated");
           return "terminated";
         }
+        if (result.code === Code.Unauthenticated || result.code === Code.PermissionDenied) {
+          log.error({ code: Code[result.code], message: result.message }, "the control plane refuses this daemon's token; exiting so it can be restarted with a new one");
+          return "refused";
+        }
         if (this.stopped.signal.aborted) return "deadline";
         if (result.welcomed && transient(result.code)) this.backoff.reset();
         const delayMs = this.backoff.next();
-        const level = result.code === Code.Unauthenticated || result.code === Code.PermissionDenied ? "error" : "warn";
-        log[level]({ code: result.code === undefined ? "OK" : Code[result.code], message: result.message, retryInMs: delayMs }, "attach stream ended; reconnecting");
+        log.warn({ code: result.code === undefined ? "OK" : Code[result.code], message: result.message, retryInMs: delayMs }, "attach stream ended; reconnecting");
         await sleep(delayMs, this.stopped.signal);
       }
     } finally {
