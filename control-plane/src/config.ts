@@ -40,8 +40,17 @@ export interface ServerConfig {
   readonly sessionIdleTimeoutSeconds: number;
   /** Daemon crashes in a row tolerated before a session goes FAILED (DaemonCrashLoop). */
   readonly maxDaemonRestarts: number;
+  /** Settings of the kubernetes runtime (used when runtime is "kubernetes"). */
+  readonly kubernetes: {
+    readonly namespace: string;
+    readonly image: string;
+    readonly storageClassName: string | undefined;
+    readonly snapshotClassName: string | undefined;
+  };
   /** The URL daemons attach to; undefined means this server's own URL. */
   readonly daemonControlPlaneUrl: string | undefined;
+  /** How often each side of a daemon's attach stream sends a heartbeat, in seconds; three missed ones end the stream (a half-open connection). */
+  readonly daemonHeartbeatSeconds: number;
   /** pino log level. */
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }
@@ -81,7 +90,12 @@ const schema = z.object({
   runtime: z.enum(["process", "kubernetes"]).default("process"),
   sessionIdleTimeoutSeconds: z.coerce.number().int().min(0).max(30 * 24 * 3600).default(1800),
   maxDaemonRestarts: z.coerce.number().int().min(0).max(100).default(5),
+  kubernetesNamespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a DNS-1123 label").default("raworc-sessions"),
+  sessionImage: z.string().min(1).default("raworc/session:latest"),
+  storageClass: z.string().min(1).optional(),
+  snapshotClass: z.string().min(1).optional(),
   daemonControlPlaneUrl: z.string().regex(/^https?:\/\//, "must be an http:// or https:// URL").optional(),
+  daemonHeartbeatSeconds: z.coerce.number().int().min(1).max(300).default(5),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -102,7 +116,12 @@ const envNames: Record<keyof z.input<typeof schema>, string> = {
   runtime: "RAWORC_RUNTIME",
   sessionIdleTimeoutSeconds: "RAWORC_SESSION_IDLE_TIMEOUT_SECONDS",
   maxDaemonRestarts: "RAWORC_MAX_DAEMON_RESTARTS",
+  kubernetesNamespace: "RAWORC_KUBERNETES_NAMESPACE",
+  sessionImage: "RAWORC_SESSION_IMAGE",
+  storageClass: "RAWORC_STORAGE_CLASS",
+  snapshotClass: "RAWORC_SNAPSHOT_CLASS",
   daemonControlPlaneUrl: "RAWORC_DAEMON_CONTROL_PLANE_URL",
+  daemonHeartbeatSeconds: "RAWORC_DAEMON_HEARTBEAT_SECONDS",
   logLevel: "RAWORC_LOG_LEVEL",
 };
 
@@ -145,7 +164,14 @@ export function loadServerConfig(flags: ServerFlags = {}, env: NodeJS.ProcessEnv
     runtime: c.runtime,
     sessionIdleTimeoutSeconds: c.sessionIdleTimeoutSeconds,
     maxDaemonRestarts: c.maxDaemonRestarts,
+    kubernetes: {
+      namespace: c.kubernetesNamespace,
+      image: c.sessionImage,
+      storageClassName: c.storageClass,
+      snapshotClassName: c.snapshotClass,
+    },
     daemonControlPlaneUrl: c.daemonControlPlaneUrl,
+    daemonHeartbeatSeconds: c.daemonHeartbeatSeconds,
     logLevel: c.logLevel,
   };
 }

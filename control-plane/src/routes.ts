@@ -51,6 +51,8 @@ export interface RouteDependencies {
   readonly notifier: Notifier;
   /** Aborted when the server stops, so long-lived streams (watches) end promptly. */
   readonly stopping: AbortSignal;
+  /** The runtime kind new sessions are placed on. */
+  readonly runtimeKind?: "process" | "kubernetes";
   /** Where handlers with something to say about long-lived streams (daemon attach/detach) log. */
   readonly logger?: Logger;
   /** Heartbeat and batching settings of daemon attach streams; defaults when absent. */
@@ -82,7 +84,7 @@ export function registerRoutes(deps: RouteDependencies): (router: ConnectRouter)
     router.service(RbacService, createRbacService({ roles: new RoleStore(deps.orm), bindings: new RoleBindingStore(deps.orm), authorizer: deps.authorizer }));
     router.service(SecretService, createSecretService(deps.secrets));
     router.service(AgentService, createAgentService(new AgentStore(deps.orm)));
-    router.service(SessionService, createSessionService({ orm: deps.orm, sessions: deps.sessions, notifier: deps.notifier, stopping: deps.stopping }));
+    router.service(SessionService, createSessionService({ orm: deps.orm, sessions: deps.sessions, notifier: deps.notifier, stopping: deps.stopping, runtime: deps.runtimeKind }));
     router.service(
       RuntimeService,
       createRuntimeService({ orm: deps.orm, secrets: deps.secrets, notifier: deps.notifier, stopping: deps.stopping, logger: deps.logger, options: deps.attach }),

@@ -60,6 +60,11 @@ export interface RunningServer {
 export interface StartServerOptions {
   /** Logger to use; defaults to JSON on stdout at the configured level. */
   readonly logger?: Logger;
+  /**
+   * Whether to run the reconciler (default true). Tests that play the daemon by hand turn it
+   * off so that no real daemon competes with them.
+   */
+  readonly reconcile?: boolean;
   /** How long in-flight calls may take to finish on stop (default 5 s). */
   readonly shutdownGraceMs?: number;
 }
@@ -119,8 +124,10 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       await orm.em.getConnection().execute("select 1");
     };
 
+    // Three missed heartbeats end a daemon's stream: that is how a half-open connection is noticed.
+    const attach = { heartbeatIntervalMs: config.daemonHeartbeatSeconds * 1000, heartbeatTimeoutMs: config.daemonHeartbeatSeconds * 3000 };
     const handler = connectNodeAdapter({
-      routes: withClientParseErrors(registerRoutes({ authenticator, accounts, orm, authorizer, secrets, health, sessions, notifier, stopping: shutdown.signal, logger })),
+      routes: withClientParseErrors(registerRoutes({ authenticator, accounts, orm, authorizer, secrets, health, sessions, notifier, stopping: shutdown.signal, logger, attach, runtimeKind: config.runtime })),
       // Outermost first: ids and logs see everything; errors are mapped before they are logged.
       interceptors: [
         requestIdInterceptor(),
@@ -163,8 +170,10 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       policy: { maxRestarts: config.maxDaemonRestarts, restartBackoffBaseMs: 500, restartBackoffMaxMs: 30_000, startTimeoutMs: 60_000 },
       defaultIdleTimeoutMs: config.sessionIdleTimeoutSeconds * 1000,
     });
-    await reconciler.start();
-    cleanups.push(() => reconciler.stop());
+    if (options.reconcile ?? true) {
+      await reconciler.start();
+      cleanups.push(() => reconciler.stop());
+    }
     logger.info({ url, runtime: runtime.kind }, "raworc control plane serving");
 
     let stopping: Promise<void> | undefined;

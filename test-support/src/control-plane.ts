@@ -28,6 +28,8 @@ export interface TestServer {
 export interface TestServerOptions {
   /** Configuration overrides (port stays 0 unless given). */
   readonly config?: Partial<ServerConfig>;
+  /** Run the reconciler (default true); off for tests that play the daemon by hand. */
+  readonly reconcile?: boolean;
 }
 
 /** Starts a control plane on a fresh database, with a known admin password and silent logs. */
@@ -40,7 +42,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     { RAWORC_DATABASE_URL: database.url, RAWORC_ADMIN_PASSWORD: adminPassword },
   );
   const configFor = (overrides: Partial<ServerConfig> = {}): ServerConfig => ({ ...base, ...options.config, ...overrides });
-  const server = await startServer(configFor(), { shutdownGraceMs: 1000 });
+  const serverOptions = { shutdownGraceMs: 1000, reconcile: options.reconcile ?? true };
+  const server = await startServer(configFor(), serverOptions);
   const test: TestServer = {
     get url() {
       return test.server.url;
@@ -51,7 +54,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     server,
     async restart(overrides) {
       await test.server.stop();
-      test.server = await startServer(configFor({ port: test.server.port, ...overrides }), { shutdownGraceMs: 1000 });
+      test.server = await startServer(configFor({ port: test.server.port, ...overrides }), serverOptions);
     },
     async stop() {
       await test.server.stop();

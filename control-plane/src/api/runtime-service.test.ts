@@ -79,7 +79,8 @@ describe("RuntimeService.Attach (real server, real gRPC streams)", function () {
   const daemons: TestDaemon[] = [];
 
   before(async () => {
-    server = await startTestServer();
+    // No reconciler: this suite plays the daemon itself, and a real one must not join in.
+    server = await startTestServer({ reconcile: false });
     orm = server.server.orm;
     sessions = new SessionStore(orm);
     settings = { keyring: await importKeySet(await loadOrCreateKeySet(join(server.dataDir, "keys", "jwks.json"))), issuer: "raworc" };

@@ -1,7 +1,8 @@
 /** Chooses and builds the SessionRuntime adapter the configuration names. */
 import type { ServerConfig } from "../config.js";
-import { ConfigurationError } from "../errors.js";
 import type { Logger } from "../logger.js";
+import { createKubernetesClients, loadKubeConfig } from "./kubernetes/client.js";
+import { KubernetesSessionRuntime } from "./kubernetes/kubernetes-runtime.js";
 import { ProcessRuntime } from "./process/process-runtime.js";
 import type { SessionRuntime } from "./session-runtime.js";
 
@@ -11,6 +12,13 @@ export function createSessionRuntime(config: ServerConfig, logger: Logger): Sess
     case "process":
       return new ProcessRuntime({ dataDir: config.dataDir, logger });
     case "kubernetes":
-      throw new ConfigurationError("RAWORC_RUNTIME=kubernetes is not wired into the server yet; use process");
+      // In a pod: the in-cluster service account; elsewhere: $KUBECONFIG or ~/.kube/config.
+      return new KubernetesSessionRuntime(createKubernetesClients(loadKubeConfig()), {
+        namespace: config.kubernetes.namespace,
+        image: config.kubernetes.image,
+        storageClassName: config.kubernetes.storageClassName,
+        snapshotClassName: config.kubernetes.snapshotClassName,
+        logger,
+      });
   }
 }

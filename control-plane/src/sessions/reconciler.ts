@@ -231,9 +231,10 @@ export class Reconciler {
   private async collectGarbage(): Promise<void> {
     const present = await this.o.runtime.list();
     if (present.length === 0) return;
+    const ids = present.map((p) => p.sessionId);
     const rows = await this.o.orm.em.fork().execute<{ id: string; state: string; volume_retained: boolean }[]>(
-      `select id, state, volume_retained from sessions where id = any(?::uuid[])`,
-      [present.map((p) => p.sessionId)],
+      `select id::text as id, state, volume_retained from sessions where id::text in (${ids.map(() => "?").join(", ")})`,
+      ids,
     );
     const known = new Map(rows.map((r) => [r.id, r]));
     for (const p of present) {

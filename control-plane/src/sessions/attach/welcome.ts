@@ -80,5 +80,9 @@ export async function buildWelcome(sources: WelcomeSources, row: SessionRow, opt
     heartbeatInterval: durationFromMs(options.heartbeatIntervalMs),
     heartbeatTimeout: durationFromMs(options.heartbeatTimeoutMs),
     serverVersion: options.serverVersion,
+    // A remix: the daemon keeps the copied conversation up to the turn recorded at remix time
+    // (the source may have ended more turns before the copy); it records the restore, so a
+    // repeated Welcome changes nothing.
+    restore: row.parentId && row.parentTurn !== null && row.parentTurn !== undefined ? { parentSessionId: row.parentId, turn: row.parentTurn } : undefined,
   });
 }
