@@ -156,7 +156,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     const url = `${scheme}://${host === "0.0.0.0" || host === "[::]" ? "127.0.0.1" : host}:${listener.port}`;
 
     // Sessions: the runtime and the reconciler start once the URL daemons attach to is known.
-    const runtime = createSessionRuntime(config, logger);
+    const runtime = await createSessionRuntime(config, logger);
     cleanups.push(() => runtime.close());
     const reconciler = new Reconciler({
       orm,

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadServerConfig, ProcessRuntime, startServer, type RunningServer, type ServerConfig } from "@raworc/control-plane";
 import { createTestDatabase } from "./database.js";
+import { onRelease } from "./shared-resources.js";
 
 /** A running test server and what a test needs to talk to it. */
 export interface TestServer {
@@ -44,6 +45,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const configFor = (overrides: Partial<ServerConfig> = {}): ServerConfig => ({ ...base, ...options.config, ...overrides });
   const serverOptions = { shutdownGraceMs: 1000, reconcile: options.reconcile ?? true };
   const server = await startServer(configFor(), serverOptions);
+  let stopped: Promise<void> | undefined;
   const test: TestServer = {
     get url() {
       return test.server.url;
@@ -56,16 +58,22 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       await test.server.stop();
       test.server = await startServer(configFor({ port: test.server.port, ...overrides }), serverOptions);
     },
-    async stop() {
-      await test.server.stop();
-      // Session daemons outlive a stopped control plane by design (the next one adopts them);
-      // a test's must not outlive the test.
-      const runtime = new ProcessRuntime({ dataDir });
-      for (const leftover of await runtime.list()) await runtime.destroy(leftover.sessionId);
-      await runtime.close();
-      await database.drop();
-      await rm(dataDir, { recursive: true, force: true });
+    stop() {
+      stopped ??= stopAll();
+      return stopped;
     },
   };
+  async function stopAll(): Promise<void> {
+    await test.server.stop();
+    // Session daemons outlive a stopped control plane by design (the next one adopts them);
+    // a test's must not outlive the test.
+    const runtime = new ProcessRuntime({ dataDir });
+    for (const leftover of await runtime.list()) await runtime.destroy(leftover.sessionId);
+    await runtime.close();
+    await database.drop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+  // A suite that forgets to stop its server (or fails in its hooks) still leaves nothing running.
+  onRelease(() => test.stop().catch(() => undefined));
   return test;
 }

@@ -1,17 +1,19 @@
 /** Chooses and builds the SessionRuntime adapter the configuration names. */
 import type { ServerConfig } from "../config.js";
 import type { Logger } from "../logger.js";
-import { createKubernetesClients, loadKubeConfig } from "./kubernetes/client.js";
-import { KubernetesSessionRuntime } from "./kubernetes/kubernetes-runtime.js";
 import { ProcessRuntime } from "./process/process-runtime.js";
 import type { SessionRuntime } from "./session-runtime.js";
 
-/** Builds the configured runtime. */
-export function createSessionRuntime(config: ServerConfig, logger: Logger): SessionRuntime {
+/** Builds the configured runtime; the Kubernetes client is loaded only when it is used (it is large). */
+export async function createSessionRuntime(config: ServerConfig, logger: Logger): Promise<SessionRuntime> {
   switch (config.runtime) {
     case "process":
       return new ProcessRuntime({ dataDir: config.dataDir, logger });
-    case "kubernetes":
+    case "kubernetes": {
+      const [{ createKubernetesClients, loadKubeConfig }, { KubernetesSessionRuntime }] = await Promise.all([
+        import("./kubernetes/client.js"),
+        import("./kubernetes/kubernetes-runtime.js"),
+      ]);
       // In a pod: the in-cluster service account; elsewhere: $KUBECONFIG or ~/.kube/config.
       return new KubernetesSessionRuntime(createKubernetesClients(loadKubeConfig()), {
         namespace: config.kubernetes.namespace,
@@ -20,5 +22,6 @@ export function createSessionRuntime(config: ServerConfig, logger: Logger): Sess
         snapshotClassName: config.kubernetes.snapshotClassName,
         logger,
       });
+    }
   }
 }
