@@ -179,6 +179,13 @@ describe("RuntimeService.Attach (real server, real gRPC streams)", function () {
     b.d.event(1n, "fine");
     await b.d.ackedThrough(1n);
     assert.deepEqual(await texts(orm, b.session.id), ["fine"]);
+    const audited = await orm.em
+      .fork()
+      .execute<{ principal: string; principal_kind: string }[]>(`select principal, principal_kind from audit_events where action = 'raworc.v1.RuntimeService/Attach' and result = 'INVALID_ARGUMENT'`);
+    assert.ok(
+      audited.some((r) => r.principal === `session:${a.session.id}` && r.principal_kind === "Session"),
+      "the refused stream is audited under the session's daemon",
+    );
   });
 
   it("refuses events only the control plane writes (UserMessage, StateChanged), and a first message that is not Hello", async () => {

@@ -10,7 +10,7 @@ import { Code, ConnectError, type Interceptor, type StreamRequest, type UnaryReq
 import { AuthService, LoginRequestSchema, LoginResponseSchema } from "@raworc/proto/gen/raworc/v1/auth_pb.js";
 import { Counter, type Registry } from "prom-client";
 import { formatUsername } from "../auth/usernames.js";
-import { kAccess, kCaller, kClientAddress, kRequestId } from "../context.js";
+import { kAccess, kCaller, kClientAddress, kDaemon, kRequestId } from "../context.js";
 import type { Logger } from "../logger.js";
 import { accessEntry, type AccessEntry } from "../rbac/access-table.js";
 import type { AuditEventStore, AuditRecord } from "../store/audit-events.js";
@@ -68,6 +68,9 @@ const isLogin = (req: AnyRequest) => req.service.typeName === AuthService.typeNa
 
 function mustAudit(req: AnyRequest, entry: AccessEntry | undefined, code: Code | typeof ok): boolean {
   if (isLogin(req) || code === Code.PermissionDenied) return true;
+  // A daemon stream refused for what it sent (garbage, skipped seqs, forged events) is bad input
+  // worth a record; streams that end for ordinary reasons are not.
+  if (entry?.kind === "daemon" && code === Code.InvalidArgument) return true;
   if (code === Code.Unauthenticated && entry?.kind !== "public") return true;
   return req.contextValues.get(kAccess)?.mutating ?? (entry !== undefined && "mutating" in entry && entry.mutating);
 }
@@ -82,9 +85,10 @@ function outcomeOf(error: unknown): Outcome {
 function recordOf(req: AnyRequest, entry: AccessEntry | undefined, outcome: Outcome): AuditRecord {
   const values = req.contextValues;
   const caller = values.get(kCaller);
+  const daemon = values.get(kDaemon);
   const message = req.stream ? undefined : (req.message as Record<string, unknown>);
-  let principal = caller ? formatUsername(caller) : anonymousPrincipal;
-  let principalKind: string = caller?.kind ?? "";
+  let principal = caller ? formatUsername(caller) : daemon ? `session:${daemon.sessionId}` : anonymousPrincipal;
+  let principalKind: string = caller?.kind ?? (daemon ? "Session" : "");
   let reason = outcome.reason;
   if (isLogin(req)) {
     const attempted = isMessage(message, LoginRequestSchema) ? message.username : "";
