@@ -3,7 +3,8 @@
  * after cut() nothing more is forwarded in either direction, yet no socket is closed and no
  * close is passed on, so each end sees a connection that is open and merely quiet (half-open).
  * Connections opened while cut are held (as a connect whose SYNs go unanswered) and go through
- * once restore() is called; the cut connections stay dead.
+ * once restore() is called; the cut connections stay dead. With several targets it is also a
+ * small load balancer: connections take turns among them and skip one that refuses.
  */
 import { connect, createServer, type Server, type Socket } from "node:net";
 
@@ -13,14 +14,20 @@ export interface SilentProxy {
   readonly url: string;
   /** Connections accepted so far. */
   readonly accepted: number;
-  /** Where connections go; set before the first one arrives. */
-  setTarget(host: string, port: number): void;
+  /** Where connections go (in turns, skipping a target that refuses); set before the first one arrives. */
+  setTargets(targets: readonly Target[]): void;
   /** Stops forwarding on every open connection, silently, and holds new ones. */
   cut(): void;
   /** Lets held and new connections through again (cut ones stay dead). */
   restore(): void;
   /** Destroys every socket and stops listening. */
   close(): Promise<void>;
+}
+
+/** An address connections are forwarded to. */
+export interface Target {
+  readonly host: string;
+  readonly port: number;
 }
 
 interface Pair {
@@ -31,7 +38,8 @@ interface Pair {
 
 /** Starts the proxy on a free port of 127.0.0.1. */
 export async function startSilentProxy(): Promise<SilentProxy> {
-  let target: { host: string; port: number } | undefined;
+  let targets: readonly Target[] = [];
+  let turn = 0;
   let cutting = false;
   let accepted = 0;
   const pairs = new Set<Pair>();
@@ -44,13 +52,7 @@ export async function startSilentProxy(): Promise<SilentProxy> {
     socket.on("close", () => sockets.delete(socket));
   };
 
-  const forward = (client: Socket) => {
-    if (client.destroyed || !target) {
-      client.destroy();
-      return;
-    }
-    const upstream = connect(target.port, target.host);
-    track(upstream);
+  const wire = (client: Socket, upstream: Socket) => {
     const pair: Pair = { client, upstream, dead: false };
     pairs.add(pair);
     client.on("data", (data: Buffer) => {
@@ -69,6 +71,23 @@ export async function startSilentProxy(): Promise<SilentProxy> {
     client.resume();
   };
 
+  /** Connects `client` to the next target that accepts, trying each once; the client is dropped when none does. */
+  const forward = (client: Socket, tried = 0, first = turn++) => {
+    if (client.destroyed || tried >= targets.length) {
+      client.destroy();
+      return;
+    }
+    const target = targets[(first + tried) % targets.length]!;
+    const upstream = connect(target.port, target.host);
+    track(upstream);
+    const refused = () => forward(client, tried + 1, first);
+    upstream.once("error", refused);
+    upstream.once("connect", () => {
+      upstream.off("error", refused);
+      wire(client, upstream);
+    });
+  };
+
   const server: Server = createServer({ pauseOnConnect: true }, (client) => {
     accepted++;
     track(client);
@@ -84,8 +103,8 @@ export async function startSilentProxy(): Promise<SilentProxy> {
     get accepted() {
       return accepted;
     },
-    setTarget(host, port) {
-      target = { host, port };
+    setTargets(list) {
+      targets = [...list];
     },
     cut() {
       cutting = true;

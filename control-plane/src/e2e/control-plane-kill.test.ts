@@ -11,7 +11,6 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ProcessRuntime } from "@raworc/control-plane";
 import { AgentService } from "@raworc/proto/gen/raworc/v1/agent_pb.js";
 import { SessionState } from "@raworc/proto/gen/raworc/v1/event_pb.js";
 import { SessionService } from "@raworc/proto/gen/raworc/v1/session_pb.js";
@@ -21,6 +20,7 @@ import { createTestDatabase, type TestDatabase } from "@raworc/test-support/data
 import {
   assertSawLogExactlyOnce,
   daemonLogLines,
+  destroyLeftovers,
   daemonPids,
   daemonStarts,
   eventually,
@@ -52,9 +52,7 @@ describe("fault: kill -9 of the control plane during a streamed reply (control p
     await watcher?.stop();
     for (const plane of planes) await plane.stop();
     // Daemons outlive control planes by design; the test's must not outlive the test.
-    const runtime = new ProcessRuntime({ dataDir });
-    for (const leftover of await runtime.list()) await runtime.destroy(leftover.sessionId);
-    await runtime.close();
+    if (dataDir) await destroyLeftovers(dataDir);
     await db?.drop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { equals, type MessageInitShape } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import type { Client } from "@connectrpc/connect";
+import { ProcessRuntime } from "@raworc/control-plane";
 import { ModelProvider, type AgentSchema } from "@raworc/proto/gen/raworc/v1/agent_pb.js";
 import { SessionEventSchema, SessionState, type SessionEvent } from "@raworc/proto/gen/raworc/v1/event_pb.js";
 import type { SessionService } from "@raworc/proto/gen/raworc/v1/session_pb.js";
@@ -202,3 +203,10 @@ export async function daemonLogLines(dataDir: string, sessionId: string, msg: st
 
 /** A SessionEvent matcher for text deltas of `turn`. */
 export const isDelta = (turn: number) => (e: SessionEvent) => e.turn === turn && e.payload.case === "textDelta";
+
+/** Stops every daemon left under `dataDir` (1 s grace, then SIGKILL) and removes the session directories: a test's daemons must not outlive it. */
+export async function destroyLeftovers(dataDir: string): Promise<void> {
+  const runtime = new ProcessRuntime({ dataDir, graceMs: 1000 });
+  await Promise.all((await runtime.list()).map((leftover) => runtime.destroy(leftover.sessionId)));
+  await runtime.close();
+}

@@ -51,7 +51,7 @@ describe("fault: a half-open connection between daemon and control plane (silent
     proxy = await startSilentProxy();
     // Daemons attach through the proxy; the watcher and the test talk to the server directly.
     t = await startTestServer({ config: { daemonControlPlaneUrl: proxy.url, daemonHeartbeatSeconds: 1 } });
-    proxy.setTarget("127.0.0.1", t.server.port);
+    proxy.setTargets([{ host: "127.0.0.1", port: t.server.port }]);
     const token = await login(t.url, "admin", t.adminPassword);
     sessions = clientOf(SessionService, t.url, token);
     await clientOf(AgentService, t.url, token).createAgent({ agent: streamingAgent("streamer", CHUNKS, 100) });

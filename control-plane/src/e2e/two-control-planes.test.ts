@@ -13,7 +13,9 @@
  *   acting on a stale view would break the chain or repeat a step.
  *
  * Events fan out through the database: a message sent through one replica to a daemon attached
- * to the other is answered once, and a watcher on either sees it.
+ * to the other is answered once, and a watcher on either sees it. And when one replica is
+ * killed, daemons that attach through a shared address (RAWORC_DAEMON_CONTROL_PLANE_URL, here a
+ * small balancer) reattach to the other and finish their replies: nothing lost, nothing doubled.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -21,19 +23,35 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ProcessRuntime } from "@raworc/control-plane";
 import { AgentService } from "@raworc/proto/gen/raworc/v1/agent_pb.js";
 import { SessionState } from "@raworc/proto/gen/raworc/v1/event_pb.js";
 import { SessionService } from "@raworc/proto/gen/raworc/v1/session_pb.js";
 import { procStrings } from "@raworc/test-support/processes/process-checks.js";
 import { clientOf, login } from "@raworc/test-support/clients.js";
 import { startControlPlaneProcess, type ControlPlaneProcess } from "@raworc/test-support/control-plane-process/spawn.js";
-import { createTestDatabase, type TestDatabase } from "@raworc/test-support/database.js";
+import { createTestDatabase } from "@raworc/test-support/database.js";
+import { startSilentProxy } from "@raworc/test-support/silent-proxy.js";
 import pg from "pg";
-import { assertSawLogExactlyOnce, daemonPids, daemonStarts, eventually, fullReply, listAllEvents, ref, replyOf, streamingAgent, Watcher } from "./fault-support.js";
+import {
+  assertSawLogExactlyOnce,
+  daemonLogLines,
+  destroyLeftovers,
+  daemonPids,
+  daemonStarts,
+  eventually,
+  fullReply,
+  isDelta,
+  listAllEvents,
+  ref,
+  replyOf,
+  streamingAgent,
+  transitions,
+  Watcher,
+} from "./fault-support.js";
 
 const SESSIONS = 6;
 const CHUNKS = 5;
+const LONG_CHUNKS = 40;
 
 interface Transition {
   readonly from: string;
@@ -43,28 +61,35 @@ interface Transition {
 
 describe("two control planes on one database and data directory (child processes, real daemons)", function () {
   this.timeout(90_000);
-  let db: TestDatabase;
-  let dataDir: string;
   const adminPassword = randomBytes(12).toString("base64url");
-  const planes: ControlPlaneProcess[] = [];
+  const cleanups: (() => Promise<void>)[] = [];
   const watchers: Watcher[] = [];
 
-  before(async () => {
-    db = await createTestDatabase();
-    dataDir = await mkdtemp(join(tmpdir(), "raworc-two-cps-"));
-  });
   after(async () => {
     for (const w of watchers) await w.stop();
-    for (const plane of planes) await plane.stop();
-    const runtime = new ProcessRuntime({ dataDir });
-    for (const leftover of await runtime.list()) await runtime.destroy(leftover.sessionId);
-    await runtime.close();
-    await db?.drop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    for (const cleanup of cleanups.reverse()) await cleanup();
   });
 
-  async function transitionsOf(id: string): Promise<Transition[]> {
-    const client = new pg.Client({ connectionString: db.url });
+  /** A database, a data directory and two control planes on them, started one after the other (the first creates the schema and the admin). */
+  async function twoReplicas(env?: Record<string, string>) {
+    const db = await createTestDatabase();
+    const dataDir = await mkdtemp(join(tmpdir(), "raworc-two-cps-"));
+    const planes: ControlPlaneProcess[] = [];
+    cleanups.push(async () => {
+      for (const plane of planes) await plane.stop();
+      // Daemons outlive control planes by design; the test's must not outlive the test.
+      await destroyLeftovers(dataDir);
+      await db.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    });
+    for (let i = 0; i < 2; i++) planes.push(await startControlPlaneProcess({ dataDir, databaseUrl: db.url, adminPassword, ...(env ? { env } : {}) }));
+    const [a, b] = planes as [ControlPlaneProcess, ControlPlaneProcess];
+    const token = await login(a.url, "admin", adminPassword);
+    return { db, dataDir, a, b, clientA: clientOf(SessionService, a.url, token), clientB: clientOf(SessionService, b.url, token), agents: clientOf(AgentService, a.url, token) };
+  }
+
+  async function transitionsOf(databaseUrl: string, id: string): Promise<Transition[]> {
+    const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();
     try {
       const { rows } = await client.query<{ from_state: string; to_state: string; reason: string }>(
@@ -88,14 +113,8 @@ describe("two control planes on one database and data directory (child processes
     moves.filter((m) => (m.from === from || from === "*") && m.to === to && m.reason === reason).length;
 
   it("starts, restarts and pauses each session once, whichever replica acts, and serves its events from both", async () => {
-    // One after the other: the first creates the schema and the admin, the second finds them.
-    const a = await startControlPlaneProcess({ dataDir, databaseUrl: db.url, adminPassword });
-    planes.push(a);
-    const b = await startControlPlaneProcess({ dataDir, databaseUrl: db.url, adminPassword });
-    planes.push(b);
-    const clientA = clientOf(SessionService, a.url, await login(a.url, "admin", adminPassword));
-    const clientB = clientOf(SessionService, b.url, await login(b.url, "admin", adminPassword));
-    await clientOf(AgentService, a.url, await login(a.url, "admin", adminPassword)).createAgent({ agent: streamingAgent("streamer", CHUNKS, 20) });
+    const { db, dataDir, a, b, clientA, clientB, agents } = await twoReplicas();
+    await agents.createAgent({ agent: streamingAgent("streamer", CHUNKS, 20) });
 
     // Created through both at once: both reconcilers hear of every session and race to start it.
     const names = Array.from({ length: SESSIONS }, (_, i) => `s${i}`);
@@ -118,14 +137,16 @@ describe("two control planes on one database and data directory (child processes
     }
 
     // Each message goes through the replica the daemon is not attached to; each reply is watched on the other.
+    const replies: Watcher[] = [];
     for (const [i, name] of names.entries()) {
       const viaA = attachedTo.get(ids[i]!) === b.url;
       const watcher = new Watcher(() => (viaA ? clientB : clientA), name);
       watchers.push(watcher);
+      replies.push(watcher);
       await (viaA ? clientA : clientB).sendMessage({ ref: ref(name), text: "hello" });
     }
     for (const [i, name] of names.entries()) {
-      const watcher = watchers[i]!;
+      const watcher = replies[i]!;
       await watcher.waitFor(`${name}: turn 1 completed`, (e) => e.turn === 1 && e.payload.case === "turnCompleted");
       await watcher.stop();
       const stored = await listAllEvents(clientA, name);
@@ -154,7 +175,7 @@ describe("two control planes on one database and data directory (child processes
     for (const id of ids) assert.deepEqual(await daemonPids(id), [], `session ${id} has no daemon while paused`);
 
     for (const id of ids) {
-      const moves = await transitionsOf(id);
+      const moves = await transitionsOf(db.url, id);
       assertOneChain(id, moves);
       assert.equal(count(moves, "pending", "starting", "Scheduled"), 1, `${id}: one first start`);
       assert.equal(count(moves, "*", "starting", "DaemonExited"), 1, `${id}: one restart for one crash`);
@@ -168,9 +189,47 @@ describe("two control planes on one database and data directory (child processes
     await allIn(SessionState.TERMINATED);
     for (const id of ids) {
       assert.equal(existsSync(join(dataDir, "sessions", id)), false, `session ${id}'s directory is removed`);
-      const moves = await transitionsOf(id);
+      const moves = await transitionsOf(db.url, id);
       assertOneChain(id, moves);
       assert.equal(count(moves, "*", "terminated", "Deleted"), 1, `${id}: terminated once`);
     }
+  });
+
+  it("when a replica is killed mid-reply, its daemons reattach to the other through the shared address; nothing lost or doubled", async () => {
+    const balancer = await startSilentProxy();
+    cleanups.push(() => balancer.close());
+    const { a, b, clientB, agents, dataDir } = await twoReplicas({ RAWORC_DAEMON_CONTROL_PLANE_URL: balancer.url });
+    // Daemon connections take turns between the replicas and skip one that refuses.
+    balancer.setTargets([a, b].map((plane) => ({ host: "127.0.0.1", port: plane.port })));
+    await agents.createAgent({ agent: streamingAgent("talker", LONG_CHUNKS, 100) });
+
+    const names = ["f0", "f1", "f2", "f3"];
+    const ids: string[] = [];
+    for (const name of names) ids.push((await clientB.createSession({ session: { metadata: ref(name), spec: { agents: ["talker"] } } })).session!.metadata!.uid);
+    await eventually("all READY", () => clientB.listSessions({ namespace: "default", states: [SessionState.READY] }), (r) => r.sessions.length === names.length, 45_000);
+    const pids = await Promise.all(ids.map(async (id) => (await daemonPids(id))[0]!));
+
+    const followers = names.map((name) => new Watcher(() => clientB, name));
+    watchers.push(...followers);
+    for (const name of names) await clientB.sendMessage({ ref: ref(name), text: "talk for a while" });
+    for (const [i, follower] of followers.entries()) await follower.waitForCount(`${names[i]}: a few deltas`, isDelta(1), 3);
+
+    await a.kill("SIGKILL");
+
+    for (const [i, follower] of followers.entries()) {
+      await follower.waitFor(`${names[i]}: turn 1 completed`, (e) => e.turn === 1 && e.payload.case === "turnCompleted", 45_000);
+      await follower.stop();
+    }
+    let moved = 0;
+    for (const [i, name] of names.entries()) {
+      const stored = await listAllEvents(clientB, name);
+      assertSawLogExactlyOnce(followers[i]!, stored.slice(0, followers[i]!.events.length));
+      assert.equal(replyOf(stored, 1), fullReply(LONG_CHUNKS), `${name}: the whole reply, every chunk once, in order`);
+      assert.deepEqual(transitions(stored).filter((m) => m.includes(">STARTING:")), ["PENDING>STARTING:Scheduled"], `${name}: never restarted`);
+      assert.deepEqual(await daemonPids(ids[i]!), [pids[i]], `${name}: the same daemon, alone`);
+      assert.equal(await daemonStarts(dataDir, ids[i]!), 1);
+      if ((await daemonLogLines(dataDir, ids[i]!, "attach stream ended; reconnecting")).length > 0) moved++;
+    }
+    assert.ok(moved >= 1, "some daemons were attached to the killed replica and moved to the other");
   });
 });
