@@ -119,12 +119,22 @@ export class Reconciler {
     const observed = await this.o.runtime.observe(sessionId);
     if (decide(this.facts(row), observed, new Date(), this.o.policy).kind === "none") return;
     if (!(await this.claim(sessionId))) return; // another replica is acting on it
-    // Decide again under the row lock: the first look may be stale.
-    const fresh = await this.o.store.findById(sessionId);
-    if (!fresh) return;
-    const action = decide(this.facts(fresh), await this.o.runtime.observe(sessionId), new Date(), this.o.policy);
-    if (action.kind !== "none") this.o.logger.info({ sessionId, action: action.kind, state: fresh.state, desired: fresh.desired }, "reconcile");
-    await this.execute(fresh, action);
+    try {
+      // Decide again now that the session is ours: the first look may be stale.
+      const fresh = await this.o.store.findById(sessionId);
+      if (!fresh) return;
+      const action = decide(this.facts(fresh), await this.o.runtime.observe(sessionId), new Date(), this.o.policy);
+      if (action.kind !== "none") this.o.logger.info({ sessionId, action: action.kind, state: fresh.state, desired: fresh.desired }, "reconcile");
+      await this.execute(fresh, action);
+    } finally {
+      // The lease guards one action, not the session's lifetime: once done, any replica (or this
+      // one restarted under a new id) may act next. Only a replica that dies mid-action leaves
+      // a lease to expire.
+      await this.o.orm.em
+        .fork()
+        .execute(`update sessions set lease_owner = null, lease_until = null where id = ? and lease_owner = ?`, [sessionId, this.o.replicaId])
+        .catch(() => undefined);
+    }
   }
 
   private facts(row: SessionRow): SessionFacts {
