@@ -92,7 +92,7 @@ describe("REPL (against a real server)", function () {
       child.once("spawn", () => resolve(true));
       child.once("error", () => resolve(false));
     });
-    if (!spawned) this.skip();
+    if (!spawned) this.skip(); // waits for: the `script` command (Debian package bsdutils / util-linux)
     const tty = recorder(child.stdout);
     const exit = new Promise<number | null>((resolve) => child.once("exit", resolve));
     try {

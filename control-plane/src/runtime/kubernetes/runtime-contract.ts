@@ -131,7 +131,7 @@ export function describeRuntimeContract(getTarget: () => RuntimeTarget): void {
   });
 
   it("observes a daemon that died as exited with its exit code, and start replaces the dead pod", async function () {
-    if (!getTarget().podExits) this.skip();
+    if (!getTarget().podExits) this.skip(); // waits for: a target whose kubelet lets the test end a container (the fake; not a real cluster)
     const sessionId = newSession();
     await runtime.ensureVolume(sessionId);
     await runtime.start(launchOf(sessionId));

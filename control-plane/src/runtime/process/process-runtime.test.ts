@@ -275,7 +275,7 @@ describe("process runtime: daemons", () => {
 
   it("runs the real raworc-agent, which stays up while it retries an unreachable control plane and stops on SIGTERM", async function () {
     const entry = defaultDaemonEntry();
-    if (!existsSync(join(dirname(entry), "../src/main.ts"))) this.skip();
+    if (!existsSync(join(dirname(entry), "../src/main.ts"))) this.skip(); // waits for: the agent-runtime sources beside the bin (a full checkout)
     const rt = runtime({ daemonEntry: entry, env: { RAWORC_SHUTDOWN_GRACE_MS: "200" } });
     const l = launch();
     await rt.ensureVolume(l.sessionId);
