@@ -2,27 +2,28 @@
  * gRPC server reflection (v1 and v1alpha, which share one wire shape), answered from the
  * generated registry, so grpcurl, buf curl and Postman work without the .proto files.
  */
-import { toBinary, type FileRegistry, type DescFile } from "@bufbuild/protobuf";
+import { toBinary, type DescFile, type FileRegistry, type MessageInitShape } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { Code, type ServiceImpl } from "@connectrpc/connect";
 import { withDependencies } from "@raworc/proto";
 import type {
   ServerReflectionRequest,
-  ServerReflectionResponse,
+  ServerReflectionResponseSchema,
 } from "@raworc/proto/gen/grpc/reflection/v1/reflection_pb.js";
 import type { ServerReflection as ReflectionV1 } from "@raworc/proto/gen/grpc/reflection/v1/reflection_pb.js";
 import type { ServerReflection as ReflectionV1alpha } from "@raworc/proto/gen/grpc/reflection/v1alpha/reflection_pb.js";
 
-type Answer = ServerReflectionResponse["messageResponse"];
+/** An answer as an init shape: the same plain object serves v1 and v1alpha, whose messages differ only in package. */
+type Answer = NonNullable<MessageInitShape<typeof ServerReflectionResponseSchema>["messageResponse"]>;
 
 function fileAnswer(files: DescFile[]): Answer {
   // Reflection file names carry the ".proto" suffix, which DescFile.name omits.
   const fileDescriptorProto = withDependencies(files).map((f) => toBinary(FileDescriptorProtoSchema, f.proto));
-  return { case: "fileDescriptorResponse", value: { fileDescriptorProto } as never };
+  return { case: "fileDescriptorResponse", value: { fileDescriptorProto } };
 }
 
 function notFound(what: string): Answer {
-  return { case: "errorResponse", value: { errorCode: Code.NotFound, errorMessage: `${what} not found` } as never };
+  return { case: "errorResponse", value: { errorCode: Code.NotFound, errorMessage: `${what} not found` } };
 }
 
 /** Answers one reflection question from the registry. */
@@ -30,7 +31,7 @@ export function answerReflection(registry: FileRegistry, services: readonly stri
   const q = req.messageRequest;
   switch (q.case) {
     case "listServices":
-      return { case: "listServicesResponse", value: { service: services.map((name) => ({ name })) } as never };
+      return { case: "listServicesResponse", value: { service: services.map((name) => ({ name })) } };
     case "fileByFilename": {
       const file = registry.getFile(q.value);
       return file ? fileAnswer([file]) : notFound(`file ${q.value}`);
@@ -42,20 +43,18 @@ export function answerReflection(registry: FileRegistry, services: readonly stri
       return file ? fileAnswer([file]) : notFound(`symbol ${q.value}`);
     }
     case "fileContainingExtension": {
-      const ext = registry.getExtensionFor(
-        registry.getMessage(q.value.containingType) ?? ({} as never),
-        q.value.extensionNumber,
-      );
+      const extendee = registry.getMessage(q.value.containingType);
+      const ext = extendee ? registry.getExtensionFor(extendee, q.value.extensionNumber) : undefined;
       return ext ? fileAnswer([ext.file]) : notFound(`extension ${q.value.extensionNumber} of ${q.value.containingType}`);
     }
     case "allExtensionNumbersOfType": {
       const message = registry.getMessage(q.value);
       if (!message) return notFound(`type ${q.value}`);
-      const numbers = [...registry].filter((d) => d.kind === "extension" && d.extendee.typeName === q.value).map((d) => (d as { number: number }).number);
-      return { case: "allExtensionNumbersResponse", value: { baseTypeName: q.value, extensionNumber: numbers } as never };
+      const numbers = [...registry].flatMap((d) => (d.kind === "extension" && d.extendee.typeName === q.value ? [d.number] : []));
+      return { case: "allExtensionNumbersResponse", value: { baseTypeName: q.value, extensionNumber: numbers } };
     }
     default:
-      return { case: "errorResponse", value: { errorCode: Code.InvalidArgument, errorMessage: "empty reflection request" } as never };
+      return { case: "errorResponse", value: { errorCode: Code.InvalidArgument, errorMessage: "empty reflection request" } };
   }
 }
 
