@@ -40,12 +40,18 @@ export function accessLogInterceptor(logger: Logger, metrics: Metrics): Intercep
         return {
           ...res,
           message: (async function* () {
+            let finished = false;
             try {
               yield* inner;
+              finished = true;
               finish("OK");
             } catch (error) {
+              finished = true;
               finish(codeName(error), error);
               throw error;
+            } finally {
+              // The client went away mid-stream: the generator is returned, not thrown into.
+              if (!finished) finish("Canceled");
             }
           })(),
         };
