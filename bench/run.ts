@@ -1,0 +1,46 @@
+/** `npm run bench`: starts the control plane, measures each figure against its same-run baseline, prints and writes the results. */
+import { join } from "node:path";
+import { eventThroughput } from "./figures/events.js";
+import { firstToken } from "./figures/first-token.js";
+import { controlPlaneIdleRss, memory } from "./figures/memory.js";
+import { readyCold } from "./figures/ready-cold.js";
+import { remix } from "./figures/remix.js";
+import { unaryRpc } from "./figures/unary-rpc.js";
+import { startHarness } from "./harness.js";
+import { machine, table, writeResults } from "./report.js";
+import { loadSettings } from "./settings.js";
+import type { FigureResult } from "./stats.js";
+
+const settings = loadSettings();
+console.error(`bench: ${settings.quick ? "quick " : ""}run on ${machine()}`);
+const harness = await startHarness(settings.eventsPerTurn);
+const results: FigureResult[] = [];
+let failed = false;
+try {
+  const idleRss = controlPlaneIdleRss();
+  const figures: [string, () => Promise<FigureResult | FigureResult[]>][] = [
+    ["ready-cold", () => readyCold(harness, settings)],
+    ["unary-rpc", () => unaryRpc(harness, settings)],
+    ["first-token", () => firstToken(harness, settings)],
+    ["events", () => eventThroughput(harness, settings)],
+    ["remix", () => remix(harness, settings)],
+    ["memory", () => memory(harness, settings, idleRss)],
+  ];
+  for (const [name, measure] of figures) {
+    const start = performance.now();
+    try {
+      const got = await measure();
+      results.push(...(Array.isArray(got) ? got : [got]));
+      console.error(`bench: ${name} done in ${((performance.now() - start) / 1000).toFixed(1)} s`);
+    } catch (err) {
+      failed = true;
+      console.error(`bench: ${name} failed:`, err);
+    }
+  }
+} finally {
+  await harness.close();
+}
+console.log(table(results));
+await writeResults(join(import.meta.dirname, "results"), results, settings);
+console.error("bench: wrote bench/results/latest.json and latest.svg");
+if (failed) process.exitCode = 1;
