@@ -43,10 +43,16 @@ export class ProtocolError extends Error {
 export class ModelError extends Error {
   /** Whether a retry could succeed (rate limits, overload, 5xx). */
   readonly retryable: boolean;
-  constructor(message: string, options?: { cause?: unknown; retryable?: boolean }) {
+  /** The provider's HTTP status, when it answered with one. */
+  readonly status: number | undefined;
+  /** How long the provider asked to wait before a retry (retry-after), in ms. */
+  readonly retryAfterMs: number | undefined;
+  constructor(message: string, options?: { cause?: unknown; retryable?: boolean; status?: number | undefined; retryAfterMs?: number | undefined }) {
     super(message, options);
     this.name = "ModelError";
     this.retryable = options?.retryable ?? false;
+    this.status = options?.status;
+    this.retryAfterMs = options?.retryAfterMs;
   }
 }
 
