@@ -54,6 +54,6 @@ export async function eventThroughput(h: Harness, s: BenchSettings): Promise<Fig
     baselineLabel: "raw batched INSERTs (100/stmt), same DB",
     target: "≥ 0.5× baseline and ≥ 20,000/s",
     pass,
-    note: `one turn of ${s.eventsPerTurn} text deltas per run, timed from SendMessage to TurnCompleted at the watcher`,
+    note: `one turn of ${s.eventsPerTurn} text deltas per run, SendMessage → TurnCompleted at the watcher${pass ? "" : "; not profiled yet: the rate suggests a round trip or transaction per event rather than batches"}`,
   });
 }

@@ -65,7 +65,7 @@ export async function memory(h: Harness, s: BenchSettings, idleRss: number): Pro
       baselineLabel: "—",
       target: "≤ 60 MB",
       pass: d.p50 <= 60,
-      note: d.p50 <= 60 ? "" : "Node + tsx compiling TypeScript at load; a bundled JS daemon would drop the compiler from memory",
+      note: d.p50 <= 60 ? "" : "not profiled yet; suspect: Node + tsx (the TypeScript compiler in memory); a bundled JS daemon is the likely fix",
     }),
     figure({
       name: `control-plane RSS, ${s.sessions} live sessions`,
@@ -75,7 +75,7 @@ export async function memory(h: Harness, s: BenchSettings, idleRss: number): Pro
       baselineLabel: "same process, no sessions",
       target: `≤ 150 MB + 50 KB/session (${budgetMb.toFixed(1)} MB)`,
       pass: cpRss / MB <= budgetMb,
-      note: `≈ ${perSessionKb.toFixed(0)} KB per session; RSS of the bench process, which also holds the clients`,
+      note: `≈ ${perSessionKb.toFixed(0)} KB per session; RSS of the bench process (control plane plus the bench clients), already ${(idleRss / MB).toFixed(0)} MB with no session`,
     }),
   ];
 }

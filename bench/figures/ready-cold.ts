@@ -43,6 +43,6 @@ export async function readyCold(h: Harness, s: BenchSettings): Promise<FigureRes
     baselineLabel: "spawn bare node + TCP connect back",
     target: "p50 ≤ 2× baseline",
     pass,
-    note: pass ? "" : "the daemon is TypeScript run through tsx (compile on load) and attaches over HTTP/2 + auth; a prebuilt JS daemon and a warm pool would close it",
+    note: pass ? "" : "not profiled yet; suspects: the daemon loads TypeScript through tsx, then attaches and authenticates, and the reconciler's start path; a prebuilt JS daemon and a warm pool are the likely fixes",
   });
 }
