@@ -9,7 +9,7 @@ import { BlockList, isIP } from "node:net";
 
 /** The egress rules of one agent. */
 export interface EgressPolicy {
-  /** "example.com", "*.example.com" (subdomains only), optionally ":port", or "*" for any public host; empty allows none. */
+  /** "example.com", "*.example.com" (subdomains only, never an IP literal), optionally ":port", or "*" for any public host; empty allows none. */
   readonly allowHosts: readonly string[];
   /** Allow non-public addresses for hosts listed explicitly. */
   readonly allowPrivateNetwork: boolean;
@@ -29,7 +29,7 @@ export function matchHost(policy: EgressPolicy, host: string, port: number): Hos
     if (entryPort !== undefined && entryPort !== port) continue;
     if (pattern === "*") {
       if (match === "none") match = "wildcard";
-    } else if (pattern.startsWith("*.") ? host.endsWith(pattern.slice(1)) : host === pattern) {
+    } else if (pattern.startsWith("*.") ? isIP(host) === 0 && host.endsWith(pattern.slice(1)) : host === pattern) {
       return "explicit";
     }
   }
