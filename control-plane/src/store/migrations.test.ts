@@ -30,4 +30,16 @@ describe("migrations (real PostgreSQL)", () => {
     const applied = await orm.em.getConnection().execute<{ name: string }[]>(`select name from raworc_migrations`);
     assert.equal(applied.length, migrations.length);
   });
+
+  it("let replicas starting at once on a fresh database migrate one after the other", async () => {
+    const fresh = await createTestDatabase();
+    try {
+      const replicas = await Promise.all([1, 2, 3].map(() => openOrm({ url: fresh.url, poolSize: 2 })));
+      const applied = await replicas[0]!.em.getConnection().execute<{ name: string }[]>(`select name from raworc_migrations order by id`);
+      assert.deepEqual(applied.map((r) => r.name), migrations.map((m) => m.name), "each migration applied exactly once");
+      await Promise.all(replicas.map((r) => r.close(true)));
+    } finally {
+      await fresh.drop();
+    }
+  });
 });

@@ -1,5 +1,6 @@
 /** Opens the MikroORM connection to PostgreSQL and brings the schema up to date. */
 import { MikroORM } from "@mikro-orm/postgresql";
+import pg from "pg";
 import { Migrator } from "@mikro-orm/migrations";
 import type { Logger } from "../logger.js";
 import { entities } from "./entities/index.js";
@@ -28,7 +29,6 @@ export async function openOrm(options: OpenOrmOptions): Promise<Orm> {
     extensions: [Migrator],
     migrations: { migrationsList: migrations, snapshot: false, silent: true, tableName: "raworc_migrations" },
     pool: { min: 0, max: options.poolSize ?? 10 },
-    // pg waits forever by default, so a database that accepts connections but never answers would hang every call and /healthz.
     // A frozen database must not hold calls forever: connections time out, queries give up after
     // a minute (no RPC legitimately runs that long), and keepalives notice dead peers.
     driverOptions: { connectionTimeoutMillis: options.connectTimeoutMs ?? 5000, query_timeout: 60_000, keepAlive: true },
@@ -38,6 +38,30 @@ export async function openOrm(options: OpenOrmOptions): Promise<Orm> {
     allowGlobalContext: false,
     logger: (message) => options.logger?.debug({ orm: message }, "orm"),
   });
-  await orm.migrator.up();
+  try {
+    await withMigrationLock(options.url, () => orm.migrator.up());
+  } catch (error) {
+    await orm.close(true);
+    throw error;
+  }
   return orm;
+}
+
+// An arbitrary, fixed key for pg_advisory_lock: "raworc migrations".
+const migrationLockKey = 7_146_533_810_114_241;
+
+/**
+ * Runs `fn` while holding a PostgreSQL advisory lock, so replicas starting at once migrate one
+ * after the other: the second finds nothing pending instead of racing the first. The lock is
+ * held by a connection of its own and released when that connection ends, even on a crash.
+ */
+async function withMigrationLock<T>(url: string, fn: () => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  await client.connect();
+  try {
+    await client.query("select pg_advisory_lock($1)", [migrationLockKey]);
+    return await fn();
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
