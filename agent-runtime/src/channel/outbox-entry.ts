@@ -1,7 +1,8 @@
 /**
- * How one outbox entry is stored: a file per daemon seq, named so that names sort by seq, whose
- * content is a small frame (magic, CRC-32, length) around the AttachRequest in protobuf binary.
- * The frame lets the outbox tell a complete entry from a damaged one instead of sending garbage.
+ * How outbox entries are stored: a file per group commit of consecutive daemon seqs (one seq:
+ * `<seq>.pb`; several: `<first>-<last>.pb`), named so that names sort by seq, whose content is
+ * one small frame (magic, CRC-32, length) per entry around its AttachRequest in protobuf binary.
+ * The frames let the outbox tell a complete file from a damaged one instead of sending garbage.
  */
 import { crc32 } from "node:zlib";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
@@ -14,17 +15,21 @@ export type OutboxPayload = Extract<AttachRequest["payload"], { case: "event" | 
 
 const magic = Buffer.from("RWO1");
 const headerBytes = magic.length + 8;
-const namePattern = /^(\d{20})\.pb$/;
+const namePattern = /^(\d{20})(?:-(\d{20}))?\.pb$/;
+const pad = (seq: bigint): string => seq.toString().padStart(20, "0");
 
-/** The file name of the entry with this seq (zero-padded so names sort like seqs). */
-export function entryFileName(seq: bigint): string {
-  return `${seq.toString().padStart(20, "0")}.pb`;
+/** The file name of the entry with this seq, or of the group from `seq` to `last` (zero-padded so names sort like seqs). */
+export function entryFileName(seq: bigint, last = seq): string {
+  return last === seq ? `${pad(seq)}.pb` : `${pad(seq)}-${pad(last)}.pb`;
 }
 
-/** The seq of an entry file name, or undefined for any other file. */
-export function seqOfFileName(name: string): bigint | undefined {
+/** The seqs (first and last) of an entry file name, or undefined for any other file. */
+export function seqsOfFileName(name: string): { first: bigint; last: bigint } | undefined {
   const match = namePattern.exec(name);
-  return match?.[1] ? BigInt(match[1]) : undefined;
+  if (!match?.[1]) return undefined;
+  const first = BigInt(match[1]);
+  const last = match[2] ? BigInt(match[2]) : first;
+  return last >= first ? { first, last } : undefined;
 }
 
 /** Builds the AttachRequest stored for `seq` (ack is left 0: it is stamped when sent). */
@@ -32,30 +37,53 @@ export function outboxRequest(seq: bigint, payload: OutboxPayload): AttachReques
   return create(AttachRequestSchema, { seq, payload });
 }
 
-/** Encodes an entry's file content. */
-export function encodeEntry(request: AttachRequest): Uint8Array {
-  const body = toBinary(AttachRequestSchema, request);
-  const header = Buffer.alloc(headerBytes);
-  magic.copy(header, 0);
-  header.writeUInt32BE(crc32(body), magic.length);
-  header.writeUInt32BE(body.length, magic.length + 4);
-  return Buffer.concat([header, body]);
+/** Encodes a file's content: one frame per entry, in order. */
+export function encodeEntries(requests: readonly AttachRequest[]): Uint8Array {
+  const parts: Buffer[] = [];
+  for (const request of requests) {
+    const body = toBinary(AttachRequestSchema, request);
+    const header = Buffer.alloc(headerBytes);
+    magic.copy(header, 0);
+    header.writeUInt32BE(crc32(body), magic.length);
+    header.writeUInt32BE(body.length, magic.length + 4);
+    parts.push(header, Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+  }
+  return Buffer.concat(parts);
 }
 
-/** Decodes an entry's file content; undefined when the frame or the message is damaged, or the seq does not match. */
-export function decodeEntry(data: Uint8Array, expectedSeq: bigint): AttachRequest | undefined {
+/** Encodes the content of a file holding one entry. */
+export function encodeEntry(request: AttachRequest): Uint8Array {
+  return encodeEntries([request]);
+}
+
+/**
+ * Decodes a file's content, which must hold exactly the seqs `first` to `last` in order;
+ * undefined when a frame or message is damaged, a seq does not match, or bytes are left over.
+ */
+export function decodeEntries(data: Uint8Array, first: bigint, last: bigint): AttachRequest[] | undefined {
   const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  if (buffer.length < headerBytes || !buffer.subarray(0, magic.length).equals(magic)) return undefined;
-  const length = buffer.readUInt32BE(magic.length + 4);
-  const body = buffer.subarray(headerBytes);
-  if (body.length !== length || crc32(body) !== buffer.readUInt32BE(magic.length)) return undefined;
-  try {
-    const request = fromBinary(AttachRequestSchema, body);
-    if (request.seq !== expectedSeq || (request.payload.case !== "event" && request.payload.case !== "checkpoint")) return undefined;
-    return request;
-  } catch {
-    return undefined;
+  const requests: AttachRequest[] = [];
+  let offset = 0;
+  for (let seq = first; seq <= last; seq++) {
+    if (buffer.length - offset < headerBytes || !buffer.subarray(offset, offset + magic.length).equals(magic)) return undefined;
+    const length = buffer.readUInt32BE(offset + magic.length + 4);
+    const body = buffer.subarray(offset + headerBytes, offset + headerBytes + length);
+    if (body.length !== length || crc32(body) !== buffer.readUInt32BE(offset + magic.length)) return undefined;
+    try {
+      const request = fromBinary(AttachRequestSchema, body);
+      if (request.seq !== seq || (request.payload.case !== "event" && request.payload.case !== "checkpoint")) return undefined;
+      requests.push(request);
+    } catch {
+      return undefined;
+    }
+    offset += headerBytes + length;
   }
+  return offset === buffer.length ? requests : undefined;
+}
+
+/** Decodes the content of a file holding the one entry `expectedSeq`; undefined when damaged. */
+export function decodeEntry(data: Uint8Array, expectedSeq: bigint): AttachRequest | undefined {
+  return decodeEntries(data, expectedSeq, expectedSeq)?.[0];
 }
 
 /**

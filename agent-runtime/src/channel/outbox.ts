@@ -1,15 +1,18 @@
 /**
- * The outbox: every event the daemon sends is first written here (one fsync'd file per daemon
- * seq) and removed only once the control plane has acknowledged it, so a crash between write
- * and acknowledgement means a resend, never a loss. Seqs are assigned here, consecutively and
- * in write order; the unacknowledged entries are also kept in memory for sending.
+ * The outbox: every event the daemon sends is first written here and removed only once the
+ * control plane has acknowledged it, so a crash between write and acknowledgement means a
+ * resend, never a loss. Seqs are assigned here, consecutively and in write order. Entries are
+ * written by group commit: whatever was staged while the previous write ran goes into one
+ * fsync'd file, so a fast producer pays one fsync per batch instead of one per event. Only
+ * durable entries are kept in memory for sending, so nothing is sent before it is on disk.
  */
 import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { AttachRequest } from "@raworc/proto/gen/raworc/v1/runtime_pb.js";
+import { describeError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { fsyncDirectory, SerialQueue, temporaryPrefix, writeFileAtomic } from "../state/durable-files.js";
-import { damagedEntryStandIn, decodeEntry, encodeEntry, entryFileName, outboxRequest, seqOfFileName, type OutboxPayload } from "./outbox-entry.js";
+import { damagedEntryStandIn, decodeEntries, encodeEntries, entryFileName, outboxRequest, seqsOfFileName, type OutboxPayload } from "./outbox-entry.js";
 
 /** Options for {@link Outbox.open}. */
 export interface OutboxOptions {
@@ -23,30 +26,51 @@ export interface OutboxOptions {
   readonly log: Logger;
 }
 
+interface DurableWaiter {
+  readonly seq: bigint;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
 /** The durable queue of unacknowledged outgoing messages. */
 export class Outbox {
   private readonly writes = new SerialQueue();
   private readonly removals = new SerialQueue();
   private readonly waiters = new Set<() => void>();
+  /** Entries with a seq, not yet written. */
+  private staged: AttachRequest[] = [];
+  /** How many entries the running group commit is writing. */
+  private inFlight = 0;
+  private committing = false;
+  private durableWaiters: DurableWaiter[] = [];
+  /** A group commit failed and no caller has been told yet. */
+  private failure: { readonly error: unknown } | undefined;
+  /** The highest seq durable. */
   private last: bigint;
+  /** The highest seq assigned (durable or staged). */
+  private assigned: bigint;
   private acked: bigint;
 
   private constructor(
     private readonly directory: string,
     private readonly pending: Map<bigint, AttachRequest>,
+    /** Entry files on disk: name → the last seq the file holds. */
+    private readonly files: Map<string, bigint>,
     last: bigint,
     private readonly options: OutboxOptions,
   ) {
     this.last = last;
+    this.assigned = last;
     this.acked = 0n;
   }
 
   /**
    * Loads the outbox: temporary files (writes a crash interrupted, never sent) are deleted, and
-   * an entry whose content is damaged is replaced by a warning under the same seq.
+   * a file whose content is damaged is replaced by warnings under the same seqs.
    */
   static async open(directory: string, options: OutboxOptions): Promise<Outbox> {
     const pending = new Map<bigint, AttachRequest>();
+    const files = new Map<string, bigint>();
     let last = options.floor;
     const names = (await readdir(directory)).sort();
     for (const name of names) {
@@ -54,18 +78,20 @@ export class Outbox {
         await rm(join(directory, name), { force: true });
         continue;
       }
-      const seq = seqOfFileName(name);
-      if (seq === undefined) continue;
-      let request = decodeEntry(await readFile(join(directory, name)), seq);
-      if (!request) {
-        options.log.error({ seq: seq.toString() }, "outbox entry damaged; replacing it with a warning event");
-        request = damagedEntryStandIn(seq);
-        await writeFileAtomic(join(directory, name), encodeEntry(request));
+      const seqs = seqsOfFileName(name);
+      if (seqs === undefined) continue;
+      let requests = decodeEntries(await readFile(join(directory, name)), seqs.first, seqs.last);
+      if (!requests) {
+        options.log.error({ first: seqs.first.toString(), last: seqs.last.toString() }, "outbox entry damaged; replacing it with a warning event");
+        requests = [];
+        for (let seq = seqs.first; seq <= seqs.last; seq++) requests.push(damagedEntryStandIn(seq));
+        await writeFileAtomic(join(directory, name), encodeEntries(requests));
       }
-      pending.set(seq, request);
-      if (seq > last) last = seq;
+      for (const request of requests) pending.set(request.seq, request);
+      files.set(name, seqs.last);
+      if (seqs.last > last) last = seqs.last;
     }
-    return new Outbox(directory, pending, last, options);
+    return new Outbox(directory, pending, files, last, options);
   }
 
   /** The highest seq written (assigned and durable). */
@@ -78,17 +104,17 @@ export class Outbox {
     return this.acked;
   }
 
-  /** How many entries wait for acknowledgement. */
+  /** How many entries wait for acknowledgement (staged, being written or written). */
   get size(): number {
-    return this.pending.size;
+    return this.pending.size + this.inFlight + this.staged.length;
   }
 
-  /** The unacknowledged entry with this seq. */
+  /** The unacknowledged durable entry with this seq. */
   get(seq: bigint): AttachRequest | undefined {
     return this.pending.get(seq);
   }
 
-  /** The lowest unacknowledged seq, if any. */
+  /** The lowest unacknowledged durable seq, if any. */
   firstSeq(): bigint | undefined {
     let first: bigint | undefined;
     for (const seq of this.pending.keys()) if (first === undefined || seq < first) first = seq;
@@ -97,18 +123,32 @@ export class Outbox {
 
   /**
    * Assigns the next seq, runs `before` (for records that must precede the write, e.g. the
-   * conversation log naming this seq), writes the entry durably and returns its seq. Appends are
-   * serialised, so seqs are written strictly in order.
+   * conversation log naming this seq; it runs once every earlier entry is durable), writes the
+   * entry durably and returns its seq. Seqs are written strictly in order.
    */
-  append(payload: OutboxPayload, before?: (seq: bigint) => Promise<void>): Promise<bigint> {
+  async append(payload: OutboxPayload, before?: (seq: bigint) => Promise<void>): Promise<bigint> {
+    const seq = await this.stage(payload, before);
+    await this.durableUpTo(seq);
+    return seq;
+  }
+
+  /**
+   * Like {@link append}, but resolves once the seq is assigned: the entry is written by the next
+   * group commit (and only then sent). If that write fails, the entry is dropped with every
+   * later one, numbering resumes after the last durable seq, and the next call rejects.
+   */
+  stage(payload: OutboxPayload, before?: (seq: bigint) => Promise<void>): Promise<bigint> {
     return this.writes.run(async () => {
-      const seq = this.last + 1n;
-      if (before) await before(seq);
-      const request = outboxRequest(seq, payload);
-      await writeFileAtomic(join(this.directory, entryFileName(seq)), encodeEntry(request));
-      this.last = seq;
-      this.pending.set(seq, request);
-      this.notify();
+      this.throwFailure();
+      const seq = this.assigned + 1n;
+      if (before) {
+        await this.durableUpTo(this.assigned);
+        await before(seq);
+        this.throwFailure();
+      }
+      this.assigned = seq;
+      this.staged.push(outboxRequest(seq, payload));
+      this.startCommit();
       return seq;
     });
   }
@@ -116,8 +156,10 @@ export class Outbox {
   /** Moves the next seq past `seq` (the control plane committed seqs this volume never wrote; reusing them would lose events). */
   advanceTo(seq: bigint): Promise<void> {
     return this.writes.run(async () => {
+      await this.durableUpTo(this.assigned);
       if (seq <= this.last) return;
       this.last = seq;
+      this.assigned = seq;
       await this.options.persistSeqs?.(this.acked, seq);
     });
   }
@@ -129,12 +171,14 @@ export class Outbox {
     return this.removals.run(async () => {
       const target = this.acked;
       const doomed = [...this.pending.keys()].filter((seq) => seq <= target);
-      if (doomed.length === 0) return;
+      const doomedFiles = [...this.files].filter(([, last]) => last <= target).map(([name]) => name);
+      if (doomed.length === 0 && doomedFiles.length === 0) return;
       await this.options.persistSeqs?.(target, this.last);
-      for (const seq of doomed) {
-        this.pending.delete(seq);
-        // A deletion lost to a crash only means the entry is offered again and dropped by resend_from.
-        await rm(join(this.directory, entryFileName(seq)), { force: true });
+      for (const seq of doomed) this.pending.delete(seq);
+      for (const name of doomedFiles) {
+        this.files.delete(name);
+        // A deletion lost to a crash only means the entries are offered again and dropped by resend_from.
+        await rm(join(this.directory, name), { force: true });
       }
       this.notify();
     });
@@ -143,18 +187,22 @@ export class Outbox {
   /** Deletes every entry and restarts numbering after `floor` (a remix adopting a copied volume). */
   async reset(floor: bigint): Promise<void> {
     await this.writes.run(async () => {
-      for (const seq of [...this.pending.keys()]) {
-        await rm(join(this.directory, entryFileName(seq)), { force: true });
-        this.pending.delete(seq);
+      await this.durableUpTo(this.assigned).catch(() => undefined);
+      this.failure = undefined;
+      for (const name of [...this.files.keys()]) {
+        await rm(join(this.directory, name), { force: true });
+        this.files.delete(name);
       }
+      this.pending.clear();
       await fsyncDirectory(this.directory);
       this.last = floor;
+      this.assigned = floor;
       this.acked = floor;
       this.notify();
     });
   }
 
-  /** Resolves at the next append or removal, or when `signal` aborts. */
+  /** Resolves at the next durable write or removal, or when `signal` aborts. */
   changed(signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       if (signal?.aborted) return resolve();
@@ -170,5 +218,75 @@ export class Outbox {
 
   private notify(): void {
     for (const waiter of [...this.waiters]) waiter();
+  }
+
+  private throwFailure(): void {
+    const failure = this.failure;
+    if (!failure) return;
+    this.failure = undefined;
+    throw failure.error;
+  }
+
+  /** Resolves once every seq up to `seq` is durable; rejects if a write it waits for fails. */
+  private durableUpTo(seq: bigint): Promise<void> {
+    if (seq <= this.last) return Promise.resolve();
+    return new Promise((resolve, reject) => this.durableWaiters.push({ seq, resolve, reject }));
+  }
+
+  private startCommit(): void {
+    if (this.committing) return;
+    this.committing = true;
+    void this.commitLoop();
+  }
+
+  /** Writes what is staged, one file and one fsync per batch, until nothing is left. */
+  private async commitLoop(): Promise<void> {
+    try {
+      while (this.staged.length > 0) {
+        const batch = this.staged;
+        this.staged = [];
+        this.inFlight = batch.length;
+        const first = batch[0]!.seq;
+        const last = batch[batch.length - 1]!.seq;
+        const name = entryFileName(first, last);
+        try {
+          await writeFileAtomic(join(this.directory, name), encodeEntries(batch));
+        } catch (error) {
+          this.inFlight = 0;
+          this.fail(error);
+          return;
+        }
+        this.inFlight = 0;
+        for (const request of batch) this.pending.set(request.seq, request);
+        this.files.set(name, last);
+        this.last = last;
+        this.settle();
+        this.notify();
+      }
+    } finally {
+      this.committing = false;
+    }
+  }
+
+  private settle(): void {
+    const waiting = this.durableWaiters;
+    this.durableWaiters = [];
+    for (const waiter of waiting) {
+      if (waiter.seq <= this.last) waiter.resolve();
+      else this.durableWaiters.push(waiter);
+    }
+  }
+
+  /** A group commit failed: its entries and every staged one are dropped and numbering resumes after the last durable seq. */
+  private fail(error: unknown): void {
+    this.options.log.error({ err: describeError(error), dropped: (this.assigned - this.last).toString() }, "cannot write outbox entries");
+    this.staged = [];
+    this.assigned = this.last;
+    const waiting = this.durableWaiters;
+    this.durableWaiters = [];
+    for (const waiter of waiting) waiter.reject(error);
+    // Someone must hear of the loss: a caller waiting now, or else the next one to stage.
+    if (waiting.length === 0) this.failure = { error };
+    this.notify();
   }
 }

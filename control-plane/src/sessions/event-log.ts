@@ -17,15 +17,28 @@ export type NewEvent = Pick<SessionEvent, "payload"> & Partial<Pick<SessionEvent
 
 /** Appends one event to a session whose row `row` is locked in `em`'s transaction; returns its seq. */
 export async function appendEvent(em: EntityManager, row: SessionRow, event: NewEvent, daemonSeq?: bigint): Promise<bigint> {
-  const seq = BigInt(row.lastEventSeq) + 1n;
-  const time = event.time ?? timestampFromDate(new Date());
-  const stored = create(SessionEventSchema, { ...event, sessionId: row.id, seq, time, agent: event.agent ?? "", turn: event.turn ?? 0 });
+  const seq = await insertEvents(em, row, [{ event, daemonSeq }]);
+  await em.execute(notifySql(channels.events), [row.id]);
+  return seq;
+}
+
+/** Inserts events with the next seqs in one statement (no NOTIFY: the caller sends one per transaction); returns the last seq. */
+async function insertEvents(em: EntityManager, row: SessionRow, events: readonly { event: NewEvent; daemonSeq?: bigint | undefined }[]): Promise<bigint> {
+  let seq = BigInt(row.lastEventSeq);
+  if (events.length === 0) return seq;
+  const now = new Date();
+  const values: unknown[] = [];
+  for (const { event, daemonSeq } of events) {
+    seq++;
+    const time = event.time ?? timestampFromDate(now);
+    const stored = create(SessionEventSchema, { ...event, sessionId: row.id, seq, time, agent: event.agent ?? "", turn: event.turn ?? 0 });
+    values.push(row.id, seq.toString(), daemonSeq?.toString() ?? null, event.payload.case ?? "none", stored.turn, now, Buffer.from(toBinary(SessionEventSchema, stored)));
+  }
   await em.execute(
-    `insert into session_events (session_id, seq, daemon_seq, kind, turn, time, payload) values (?, ?, ?, ?, ?, ?, ?)`,
-    [row.id, seq.toString(), daemonSeq?.toString() ?? null, event.payload.case ?? "none", stored.turn, new Date(), Buffer.from(toBinary(SessionEventSchema, stored))],
+    `insert into session_events (session_id, seq, daemon_seq, kind, turn, time, payload) values ${events.map(() => "(?, ?, ?, ?, ?, ?, ?)").join(", ")}`,
+    values,
   );
   row.lastEventSeq = seq.toString();
-  await em.execute(notifySql(channels.events), [row.id]);
   return seq;
 }
 
@@ -53,7 +66,9 @@ export async function transitionLocked(
 
 /**
  * Stores the events a daemon sent, in order, each once; applies turn effects (READY ⇄ BUSY,
- * turn counters). Returns the highest daemon seq now stored, which the daemon may forget.
+ * turn counters). Runs of events go in one multi-row INSERT (cut where a turn event writes a
+ * StateChanged in between) and watchers get one NOTIFY. Returns the highest daemon seq now
+ * stored, which the daemon may forget.
  */
 export async function appendDaemonEvents(
   em: EntityManager,
@@ -61,17 +76,39 @@ export async function appendDaemonEvents(
   events: readonly { daemonSeq: bigint; event: SessionEvent }[],
 ): Promise<bigint> {
   let last = BigInt(row.lastDaemonSeq);
+  let run: { event: NewEvent; daemonSeq: bigint }[] = [];
+  const flush = async (): Promise<void> => {
+    // Postgres allows 65,535 parameters per statement: 7 per row.
+    for (let i = 0; i < run.length; i += maxRowsPerInsert) await insertEvents(em, row, run.slice(i, i + maxRowsPerInsert));
+    run = [];
+  };
+  const previous = last;
   for (const { daemonSeq, event } of events) {
     if (daemonSeq <= last) continue; // a resend of something already committed
     if (daemonSeq !== last + 1n) {
       throw new ConnectError(`daemon event seq ${daemonSeq} skips ahead of ${last + 1n}`, Code.InvalidArgument);
     }
-    await appendEvent(em, row, { payload: event.payload, agent: event.agent, turn: event.turn, time: event.time }, daemonSeq);
+    run.push({ event: { payload: event.payload, agent: event.agent, turn: event.turn, time: event.time }, daemonSeq });
     last = daemonSeq;
-    await applyTurnEffects(em, row, event);
+    if (hasTurnEffects(event)) {
+      await flush();
+      await applyTurnEffects(em, row, event);
+    }
+  }
+  await flush();
+  if (last !== previous) {
+    row.lastActivityAt = new Date();
+    await em.execute(notifySql(channels.events), [row.id]);
   }
   row.lastDaemonSeq = last.toString();
   return last;
+}
+
+const maxRowsPerInsert = 1000;
+
+function hasTurnEffects(event: SessionEvent): boolean {
+  const kind = event.payload.case;
+  return kind === "turnStarted" || kind === "turnCompleted" || kind === "turnFailed" || kind === "turnCancelled";
 }
 
 async function applyTurnEffects(em: EntityManager, row: SessionRow, event: SessionEvent): Promise<void> {
