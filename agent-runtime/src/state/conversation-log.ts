@@ -1,7 +1,8 @@
 /**
  * `.raworc/conversation.jsonl`: the session's conversation, one JSON entry per line, appended
  * and fsync'd — the user message of each turn (recorded when its work item is applied, before
- * it is acknowledged), when the turn started, and how it ended with the assistant's reply. It
+ * it is acknowledged), when the turn started, each tool call and its result (the call id is its
+ * idempotency key), and how it ended with the assistant's reply. It
  * survives pause, resume and restarts, and is what a remix copies. A crash can tear only the
  * last line; opening the log cuts that torn tail off.
  */
@@ -48,8 +49,45 @@ export interface EndedEntry {
   readonly at: string;
 }
 
+/** A tool call the model made: written just before its ToolCallStarted event gets daemon seq `seq`, before the tool runs. */
+export interface ToolCallEntry {
+  readonly kind: "tool_call";
+  readonly turn: number;
+  readonly agent: string;
+  /** The model's call id: the call's idempotency key. */
+  readonly callId: string;
+  readonly name: string;
+  readonly argumentsJson: string;
+  readonly seq?: string;
+  readonly at: string;
+}
+
+/** How a tool call ended, as recorded. */
+export type ToolCallOutcome = "succeeded" | "failed" | "denied" | "timed_out" | "cancelled";
+
+/** A tool call's result: written just before its ToolCallCompleted event (kept here in binary) gets daemon seq `seq`. */
+export interface ToolResultEntry {
+  readonly kind: "tool_result";
+  readonly turn: number;
+  readonly agent: string;
+  readonly callId: string;
+  readonly name: string;
+  readonly outcome: ToolCallOutcome;
+  /** What the model is given back (already capped). */
+  readonly output: string;
+  readonly truncated: boolean;
+  readonly exitCode?: number;
+  readonly durationMs: number;
+  readonly seq?: string;
+  /** The ToolCallCompleted SessionEvent, base64 protobuf binary, to write it again if a crash came first. */
+  readonly event?: string;
+  readonly at: string;
+}
+
 /** One line of the conversation log. */
-export type ConversationEntry = UserEntry | StartedEntry | EndedEntry;
+export type ConversationEntry = UserEntry | StartedEntry | EndedEntry | ToolCallEntry | ToolResultEntry;
+
+const entryKinds = new Set<unknown>(["user", "started", "ended", "tool_call", "tool_result"]);
 
 /** One turn as the log tells it. */
 export interface TurnRecord {
@@ -63,7 +101,7 @@ export interface TurnRecord {
 function parseEntry(line: string): ConversationEntry | undefined {
   try {
     const value = JSON.parse(line) as Partial<ConversationEntry> | null;
-    if (value && typeof value.turn === "number" && (value.kind === "user" || value.kind === "started" || value.kind === "ended")) {
+    if (value && typeof value.turn === "number" && entryKinds.has(value.kind)) {
       return value as ConversationEntry;
     }
   } catch {
@@ -142,7 +180,7 @@ export class ConversationLog {
       const record = byTurn.get(entry.turn) ?? {};
       if (entry.kind === "user") record.user = entry;
       else if (entry.kind === "started") record.started = entry;
-      else record.ended = entry;
+      else if (entry.kind === "ended") record.ended = entry;
       byTurn.set(entry.turn, record);
     }
     return [...byTurn.entries()]
@@ -178,8 +216,23 @@ export class ConversationLog {
   lastAgent(): string | undefined {
     for (let index = this.list.length - 1; index >= 0; index--) {
       const entry = this.list[index];
-      if (entry && entry.kind !== "user") return entry.agent;
+      if (entry && (entry.kind === "started" || entry.kind === "ended")) return entry.agent;
     }
     return undefined;
+  }
+
+  /** The log's path (`<workspace>/.raworc/conversation.jsonl`). */
+  get file(): string {
+    return this.path;
+  }
+
+  /** The tool calls recorded for `turn`, in order. */
+  toolCalls(turn: number): ToolCallEntry[] {
+    return this.list.filter((entry): entry is ToolCallEntry => entry.kind === "tool_call" && entry.turn === turn);
+  }
+
+  /** The recorded result of tool call `callId` in `turn`, if any: such a call is never run again. */
+  toolResult(turn: number, callId: string): ToolResultEntry | undefined {
+    return this.list.find((entry): entry is ToolResultEntry => entry.kind === "tool_result" && entry.turn === turn && entry.callId === callId);
   }
 }

@@ -36,7 +36,7 @@ export function remixedConversation(entries: readonly ConversationEntry[], turn:
         return rest;
       }
       const { seq: _seq, ...rest } = entry;
-      if (rest.kind === "ended") {
+      if (rest.kind === "ended" || rest.kind === "tool_result") {
         const { event: _event, ...withoutEvent } = rest;
         return withoutEvent;
       }

@@ -103,7 +103,7 @@ describe("turn loop", () => {
     assert.deepEqual(session.conversation.turns().map((record) => record.ended?.outcome), ["cancelled", undefined]);
   });
 
-  it("answers tool calls with 'not supported yet' and lets the script continue", async () => {
+  it("answers a call of a tool the agent does not enable with FAILED and lets the script continue", async () => {
     session = await openSession([scriptedAgent("helper", script(["", [step.text("checking"), step.toolCall("shell", '{"command":"ls"}'), step.text("no tools here")]]))]);
     session.loop.start();
     await session.say("list files");

@@ -3,17 +3,16 @@
  * stream its reply as TextDelta events, and close the turn with exactly one TurnCompleted,
  * TurnFailed or TurnCancelled. The start and the end are recorded in the conversation log under
  * the daemon seq of their events, before the events are written, so a restart can tell what was
- * sent. Tool calls are answered "not supported yet" until the tools land.
+ * sent. The agent's built-in tools are offered to the model; its tool calls run in the workspace
+ * (see tool-calls.ts) and their results go back to the model until it stops, within a bound on
+ * model calls and on repairs of malformed calls.
  */
+import { dirname } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import {
   ModelUsageSchema,
   SessionEventSchema,
   TextDeltaSchema,
-  ToolCallCompletedSchema,
-  ToolCallStartedSchema,
-  ToolCallStatus,
   TurnStartedSchema,
   UsageSchema,
   type Usage,
@@ -27,9 +26,13 @@ import type { ModelInputItem, ModelUsageReport } from "../models/model.js";
 import type { ConversationLog, UserEntry } from "../state/conversation-log.js";
 import { closingEvent, splitText, type TurnEnd } from "./turn-end.js";
 import { isRoute, routeMessage } from "./routing.js";
+import { agentTools, runToolCall, type ModelToolCall } from "./tool-calls.js";
 
 /** Model calls one turn may make when the agent's budget does not say (agent.proto). */
 export const defaultMaxModelCalls = 50;
+
+/** Tool calls per turn that may miss (unknown tool, malformed arguments) before the turn fails: the repairs a model gets. */
+export const maxBadToolCalls = 3;
 
 /** What the turn runner needs. */
 export interface TurnDependencies {
@@ -37,6 +40,8 @@ export interface TurnDependencies {
   readonly conversation: ConversationLog;
   readonly models: ModelFactory;
   readonly log: Logger;
+  /** The session's workspace, where tools run; default the directory that holds the log's `.raworc/`. */
+  readonly workspace?: string;
 }
 
 /** One turn to run. */
@@ -85,12 +90,16 @@ export async function runTurn(request: TurnRequest, dependencies: TurnDependenci
   let text = "";
   let modelCalls = 0;
   let toolCalls = 0;
+  let badToolCalls = 0;
   let end: TurnEnd;
   try {
     if (!isRoute(routed)) throw new UnsupportedError(routed.message);
     const spec = routed.agent.spec;
     if (!spec?.model) throw new UnsupportedError(`agent "${agentName}" has no model`);
     const model = dependencies.models(spec.model);
+    const tools = agentTools(spec);
+    if (tools.unavailable.length > 0) log.warn({ turn, agent: agentName, tools: tools.unavailable }, "the agent names tools this daemon cannot run yet; they are not offered");
+    const workspace = dependencies.workspace ?? dirname(dirname(conversation.file));
     const maxCalls = spec.guardrails?.budgets?.maxModelCallsPerTurn ?? defaultMaxModelCalls;
     const input: ModelInputItem[] = [...request.history, { type: "user", text: user.text }];
     let stopReason = "end_turn";
@@ -100,10 +109,10 @@ export async function runTurn(request: TurnRequest, dependencies: TurnDependenci
         break;
       }
       modelCalls++;
-      const calls: { callId: string; name: string; argumentsJson: string }[] = [];
+      const calls: ModelToolCall[] = [];
       let callText = "";
       let callUsage: Usage | undefined;
-      for await (const event of model.stream({ instructions: spec.instructions, input, tools: [], turn, signal })) {
+      for await (const event of model.stream({ instructions: spec.instructions, input, tools: tools.definitions, turn, signal })) {
         if (event.type === "text_delta") {
           for (const piece of splitText(event.text)) {
             await sink.emit({ agent: agentName, turn, payload: { case: "textDelta", value: create(TextDeltaSchema, { text: piece }) } });
@@ -115,7 +124,7 @@ export async function runTurn(request: TurnRequest, dependencies: TurnDependenci
           addUsage(callUsage, event.usage);
           addUsage(usage, event.usage);
         } else if (event.type === "tool_call") {
-          calls.push(event);
+          calls.push({ callId: event.callId, name: event.name, argumentsJson: event.argumentsJson });
         } else {
           stopReason = event.stopReason;
         }
@@ -130,22 +139,15 @@ export async function runTurn(request: TurnRequest, dependencies: TurnDependenci
         break;
       }
       for (const call of calls) {
-        toolCalls++;
-        const error = `tool "${call.name}" cannot run: tool calls are not supported by this daemon yet`;
-        await sink.emit({
-          agent: agentName,
-          turn,
-          payload: { case: "toolCallStarted", value: create(ToolCallStartedSchema, { toolCallId: call.callId, tool: call.name, argumentsJson: call.argumentsJson }) },
-        });
-        await sink.emit({
-          agent: agentName,
-          turn,
-          payload: {
-            case: "toolCallCompleted",
-            value: create(ToolCallCompletedSchema, { toolCallId: call.callId, tool: call.name, status: ToolCallStatus.FAILED, error, duration: durationFromMs(0) }),
-          },
-        });
-        input.push({ type: "tool_call", ...call }, { type: "tool_result", callId: call.callId, output: error, isError: true });
+        const answer = await runToolCall(call, { sink, conversation, log, tools, workspace, agent: agentName, turn, signal });
+        if (!answer.reused) toolCalls++;
+        if (answer.badCall) badToolCalls++;
+        input.push({ type: "tool_call", ...call }, { type: "tool_result", callId: call.callId, output: answer.output, isError: answer.isError });
+        signal.throwIfAborted();
+      }
+      if (badToolCalls > maxBadToolCalls) {
+        end = { outcome: "failed", reason: "BadToolCalls", message: `the model made ${badToolCalls} tool calls that named no offered tool or had malformed arguments` };
+        break;
       }
       signal.throwIfAborted();
     }

@@ -1,0 +1,241 @@
+/**
+ * Running a model's tool calls inside a turn. The agent spec's built-in tools are offered to the
+ * model; each call is recorded in the conversation log before its ToolCallStarted event and
+ * before it runs, and its result is recorded (with the ToolCallCompleted event, in binary) before
+ * that event is written. The call id is the idempotency key: a call whose result is recorded is
+ * never run again — its recorded result is given back instead.
+ */
+import { create, toBinary } from "@bufbuild/protobuf";
+import { durationFromMs, durationMs } from "@bufbuild/protobuf/wkt";
+import type { AgentSpec } from "@raworc/proto/gen/raworc/v1/agent_pb.js";
+import { SessionEventSchema, ToolCallCompletedSchema, ToolCallStartedSchema, ToolCallStatus } from "@raworc/proto/gen/raworc/v1/event_pb.js";
+import type { EventSink } from "../channel/event-sink.js";
+import type { Logger } from "../logger.js";
+import type { ModelToolDefinition } from "../models/model.js";
+import type { ConversationLog, ToolCallOutcome, ToolResultEntry } from "../state/conversation-log.js";
+import { createBuiltinTools } from "../tools/builtin-tools.js";
+import { capText } from "../tools/output-cap.js";
+import { DEFAULT_TOOL_LIMITS, type Tool, type ToolLimits, type ToolResult } from "../tools/tool.js";
+
+/** Built-in tool names a ToolSpec may name that this daemon cannot run yet. */
+const notYetAvailable = new Set(["handoff", "knowledge_search"]);
+
+/** Time a tool gets past its own limit to stop by itself before the turn gives up waiting for it. */
+const stopGraceMs = 5_000;
+
+/** Largest ToolCallCompleted.output, in bytes, leaving room for the truncation marker under the 1 MiB field limit. */
+const maxEventOutputBytes = 1_048_576 - 256;
+
+/** Largest ToolCallCompleted.error, in UTF-16 units (the field allows 4096 characters). */
+const maxErrorChars = 4096;
+
+/** One offered tool with the limits from its ToolSpec. */
+interface OfferedTool {
+  readonly tool: Tool;
+  readonly limits: ToolLimits;
+}
+
+/** The tools of one agent for one turn. */
+export interface AgentTools {
+  /** Tool definitions for the model. */
+  readonly definitions: readonly ModelToolDefinition[];
+  /** Tools named in the spec that this daemon cannot run yet (handoff, knowledge_search, MCP servers). */
+  readonly unavailable: readonly string[];
+  /** The offered tool called `name`, if any. */
+  lookup(name: string): OfferedTool | undefined;
+}
+
+/** The built-in tools an agent spec enables, with their limits; others are listed as unavailable. */
+export function agentTools(spec: AgentSpec): AgentTools {
+  const env: Record<string, string> = {};
+  for (const variable of spec.env) if (variable.source.case === "value") env[variable.name] = variable.source.value;
+  const builtins = createBuiltinTools({ shell: { env } });
+  const offered = new Map<string, OfferedTool>();
+  const unavailable: string[] = [];
+  for (const toolSpec of spec.tools) {
+    const tool = builtins.get(toolSpec.name);
+    if (!tool || notYetAvailable.has(toolSpec.name)) {
+      unavailable.push(toolSpec.name);
+      continue;
+    }
+    offered.set(tool.name, {
+      tool,
+      limits: {
+        timeoutMs: toolSpec.timeout ? durationMs(toolSpec.timeout) : DEFAULT_TOOL_LIMITS.timeoutMs,
+        maxOutputBytes: toolSpec.maxOutputBytes ?? DEFAULT_TOOL_LIMITS.maxOutputBytes,
+      },
+    });
+  }
+  for (const server of spec.mcpServers) unavailable.push(`mcp:${server.name}`);
+  return {
+    definitions: [...offered.values()].map(({ tool }) => ({ name: tool.name, description: tool.description, parameters: { ...tool.parameters } })),
+    unavailable,
+    lookup: (name) => offered.get(name),
+  };
+}
+
+/** One tool call as the model made it. */
+export interface ModelToolCall {
+  readonly callId: string;
+  readonly name: string;
+  readonly argumentsJson: string;
+}
+
+/** What running one call needs. */
+export interface ToolCallContext {
+  readonly sink: EventSink;
+  readonly conversation: ConversationLog;
+  readonly log: Logger;
+  readonly tools: AgentTools;
+  readonly workspace: string;
+  readonly agent: string;
+  readonly turn: number;
+  /** The turn's signal: cancelling the turn stops the tool. */
+  readonly signal: AbortSignal;
+}
+
+/** What a call came to, for the conversation given back to the model. */
+export interface ToolCallAnswer {
+  readonly output: string;
+  readonly isError: boolean;
+  /** Whether the call never reached its tool (unknown tool or malformed arguments): a repair the model must make. */
+  readonly badCall: boolean;
+  /** Whether the result was recorded before (the call was not run again). */
+  readonly reused: boolean;
+}
+
+const statusOf: Record<ToolResult["status"], ToolCallOutcome> = {
+  ok: "succeeded",
+  error: "failed",
+  refused: "denied",
+  timeout: "timed_out",
+  cancelled: "cancelled",
+};
+
+/** The event status of a recorded outcome. */
+export function toolCallStatus(outcome: ToolCallOutcome): ToolCallStatus {
+  switch (outcome) {
+    case "succeeded":
+      return ToolCallStatus.SUCCEEDED;
+    case "failed":
+      return ToolCallStatus.FAILED;
+    case "denied":
+      return ToolCallStatus.DENIED;
+    case "timed_out":
+      return ToolCallStatus.TIMED_OUT;
+    case "cancelled":
+      return ToolCallStatus.CANCELLED;
+  }
+}
+
+/** The arguments as an object, or why they are not one. */
+function parseArguments(argumentsJson: string): { args: Record<string, unknown> } | { error: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(argumentsJson === "" ? "{}" : argumentsJson);
+  } catch (error) {
+    return { error: `the arguments are not valid JSON (${error instanceof Error ? error.message : String(error)}); send one JSON object` };
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return { error: "the arguments must be one JSON object" };
+  return { args: value as Record<string, unknown> };
+}
+
+/** Runs `tool`, giving up (as a timeout) if it outlives its limit by more than the stop grace. */
+async function runWithLimit(offered: OfferedTool, args: Record<string, unknown>, workspace: string, signal: AbortSignal): Promise<ToolResult> {
+  let timer: NodeJS.Timeout | undefined;
+  const overdue = new Promise<ToolResult>((resolve) => {
+    timer = setTimeout(
+      () => resolve({ output: `the tool did not finish within ${offered.limits.timeoutMs} ms`, status: "timeout", truncated: false }),
+      offered.limits.timeoutMs + stopGraceMs,
+    );
+  });
+  try {
+    return await Promise.race([offered.tool.run(args, { workspace, signal, limits: offered.limits }), overdue]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Runs one tool call (or reuses its recorded result) with its events and log records; see the file comment. */
+export async function runToolCall(call: ModelToolCall, context: ToolCallContext): Promise<ToolCallAnswer> {
+  const { sink, conversation, agent, turn, signal } = context;
+  const recorded = conversation.toolResult(turn, call.callId);
+  if (recorded) {
+    context.log.info({ turn, callId: call.callId, tool: recorded.name }, "tool call already answered; reusing its recorded result");
+    return { output: recorded.output, isError: recorded.outcome !== "succeeded", badCall: false, reused: true };
+  }
+  await sink.emit(
+    {
+      agent,
+      turn,
+      payload: { case: "toolCallStarted", value: create(ToolCallStartedSchema, { toolCallId: call.callId, tool: call.name, argumentsJson: call.argumentsJson }) },
+    },
+    (seq) =>
+      conversation.append({
+        kind: "tool_call",
+        turn,
+        agent,
+        callId: call.callId,
+        name: call.name,
+        argumentsJson: call.argumentsJson,
+        seq: seq.toString(),
+        at: new Date().toISOString(),
+      }),
+  );
+  const startedAt = Date.now();
+  const offered = context.tools.lookup(call.name);
+  const parsed = parseArguments(call.argumentsJson);
+  let result: ToolResult;
+  let badCall = false;
+  if (!offered) {
+    badCall = true;
+    const unavailable = context.tools.unavailable.includes(call.name);
+    result = {
+      output: unavailable ? `tool "${call.name}" is not available in this daemon yet` : `unknown tool "${call.name}"; call one of the tools offered`,
+      status: "error",
+      truncated: false,
+    };
+  } else if ("error" in parsed) {
+    badCall = true;
+    result = { output: parsed.error, status: "error", truncated: false };
+  } else {
+    result = await runWithLimit(offered, parsed.args, context.workspace, signal);
+  }
+  const durationMsTaken = Date.now() - startedAt;
+  const outcome = statusOf[result.status];
+  const shown = capText(result.output, maxEventOutputBytes);
+  const entry: Omit<ToolResultEntry, "seq" | "event" | "at"> = {
+    kind: "tool_result",
+    turn,
+    agent,
+    callId: call.callId,
+    name: call.name,
+    outcome,
+    output: result.output,
+    truncated: result.truncated,
+    ...(result.exitCode === undefined ? {} : { exitCode: result.exitCode }),
+    durationMs: durationMsTaken,
+  };
+  await sink.emit(
+    {
+      agent,
+      turn,
+      payload: {
+        case: "toolCallCompleted",
+        value: create(ToolCallCompletedSchema, {
+          toolCallId: call.callId,
+          tool: call.name,
+          status: toolCallStatus(outcome),
+          output: shown.output,
+          outputTruncated: result.truncated || shown.truncated,
+          error: outcome === "succeeded" ? "" : result.output.slice(0, maxErrorChars),
+          ...(result.exitCode === undefined ? {} : { exitCode: result.exitCode }),
+          duration: durationFromMs(durationMsTaken),
+        }),
+      },
+    },
+    (seq, event) =>
+      conversation.append({ ...entry, seq: seq.toString(), event: Buffer.from(toBinary(SessionEventSchema, event)).toString("base64"), at: new Date().toISOString() }),
+  );
+  return { output: result.output, isError: outcome !== "succeeded", badCall, reused: false };
+}
