@@ -11,6 +11,7 @@ import type { ScriptedModel, ScriptedStep, ScriptedTurn } from "@raworc/proto/ge
 import { ModelError } from "../errors.js";
 import { latestUserText, toolCallsThisTurn, type Model, type ModelRequest, type ModelStreamEvent } from "./model.js";
 import { compileRe2, PatternError, type Re2Pattern } from "./re2-pattern.js";
+import { sleep as delay } from "./retry.js";
 
 /** The name scripted usage is reported under. */
 export const scriptedModelName = "scripted";
@@ -45,21 +46,6 @@ export function resumeIndex(steps: readonly ScriptedStep[], calls: number): numb
   return steps.length;
 }
 
-/** Waits `ms`, rejecting with the abort reason if `signal` aborts first. */
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason as Error);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason as Error);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
 
 /** Creates a model that replays `script`. */
 export function createScriptedModel(script: ScriptedModel, options: ScriptedModelOptions = {}): Model {
