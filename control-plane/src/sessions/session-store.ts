@@ -6,10 +6,9 @@ import { LockMode, UniqueConstraintViolationException, type EntityManager } from
 import { WorkItemSchema, type WorkItem } from "@raworc/proto/gen/raworc/v1/runtime_pb.js";
 import { notFound } from "../errors.js";
 import { SessionSchema, type SessionRow } from "../store/entities/session.js";
-import { filterNamespaced, namespacedPage } from "../store/namespaced-list.js";
+import { filterNamespaced, namespacedPage, type ListQuery } from "../store/namespaced-list.js";
 import { lockActiveNamespace } from "../store/namespaces.js";
 import type { Orm } from "../store/orm.js";
-import type { ListQuery } from "../store/service-accounts.js";
 import { appendEvent } from "./event-log.js";
 import { channels, notifySql } from "./notifier.js";
 import type { SessionStateName } from "./state-machine.js";

@@ -6,10 +6,9 @@ import { AgentSpecSchema, type AgentSpec } from "@raworc/proto/gen/raworc/v1/age
 import { notFound } from "../errors.js";
 import { AgentSchema, type AgentRow } from "./entities/agent.js";
 import { lockActiveNamespace } from "./namespaces.js";
-import { filterNamespaced, namespacedPage } from "./namespaced-list.js";
+import { filterNamespaced, namespacedPage, type ListQuery } from "./namespaced-list.js";
 import type { Orm } from "./orm.js";
 import type { NamespacedRef } from "./roles.js";
-import type { ListQuery } from "./service-accounts.js";
 
 /** Fields a caller may set on an agent. */
 export interface AgentFields {

@@ -1,7 +1,16 @@
 /** The list query shared by namespaced kinds: namespace filter, list scope, labels and keyset pages. */
 import { labelSelectorSql, parseLabelSelector } from "./label-selector.js";
 import { decodePageToken, effectivePageSize, encodePageToken } from "./page-token.js";
-import type { ListQuery } from "./service-accounts.js";
+
+/** A list query of a namespaced kind. */
+export interface ListQuery {
+  readonly namespace?: string;
+  /** When set, only these namespaces (the caller's list scope). */
+  readonly namespaces?: readonly string[];
+  readonly labelSelector: string;
+  readonly pageSize: number;
+  readonly pageToken: string;
+}
 
 /** The part of a query builder the filters need (raw conditions with positional parameters). */
 interface RawFilterable {

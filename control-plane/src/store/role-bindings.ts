@@ -4,10 +4,9 @@ import { LockMode, UniqueConstraintViolationException } from "@mikro-orm/postgre
 import { notFound } from "../errors.js";
 import { RoleBindingSchema, type RoleBindingRow, type StoredSubject } from "./entities/rbac.js";
 import { lockActiveNamespace } from "./namespaces.js";
-import { filterNamespaced, namespacedPage } from "./namespaced-list.js";
+import { filterNamespaced, namespacedPage, type ListQuery } from "./namespaced-list.js";
 import type { Orm } from "./orm.js";
 import { displayRef, type NamespacedRef } from "./roles.js";
-import type { ListQuery } from "./service-accounts.js";
 
 /** The role a binding grants; fixed at creation. */
 export interface StoredRoleRef {

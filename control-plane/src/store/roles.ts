@@ -4,9 +4,8 @@ import { LockMode, UniqueConstraintViolationException } from "@mikro-orm/postgre
 import { notFound } from "../errors.js";
 import { RoleSchema, type RoleRow, type StoredRule } from "./entities/rbac.js";
 import { lockActiveNamespace } from "./namespaces.js";
-import { filterNamespaced, namespacedPage } from "./namespaced-list.js";
+import { filterNamespaced, namespacedPage, type ListQuery } from "./namespaced-list.js";
 import type { Orm } from "./orm.js";
-import type { ListQuery } from "./service-accounts.js";
 
 /** Fields a caller may set on a role. */
 export interface RoleFields {

@@ -5,10 +5,8 @@ import { notFound } from "../errors.js";
 import { decryptSecretData, encryptSecretData, SecretDecryptionError, type SecretIdentity } from "../secrets/secret-crypto.js";
 import type { SecretKeyring } from "../secrets/secret-keys.js";
 import { SecretSchema, type SecretRow } from "./entities/secret.js";
-import { labelSelectorSql, parseLabelSelector } from "./label-selector.js";
 import type { Orm } from "./orm.js";
-import { decodePageToken, effectivePageSize, encodePageToken } from "./page-token.js";
-import type { ListQuery } from "./service-accounts.js";
+import { filterNamespaced, namespacedPage, type ListQuery } from "./namespaced-list.js";
 
 /** Fields a caller may set on a secret besides its data. */
 export interface SecretFields {
@@ -75,18 +73,10 @@ export class SecretStore {
 
   /** Lists secrets ordered by (namespace, name), one page at a time, without their data. */
   async list(query: ListQuery): Promise<{ items: SecretRow[]; nextPageToken: string }> {
-    const size = effectivePageSize(query.pageSize);
-    const after = decodePageToken(query.pageToken, 2);
     const qb = this.orm.em.fork().createQueryBuilder(SecretSchema);
-    if (query.namespace) qb.andWhere({ namespace: query.namespace });
-    if (query.namespaces) qb.andWhere({ namespace: { $in: [...query.namespaces] } });
-    const selector = labelSelectorSql(parseLabelSelector(query.labelSelector));
-    if (selector) qb.andWhere(selector.sql, selector.params);
-    if (after) qb.andWhere("(namespace, name) > (?, ?)", after);
-    const rows = await qb.orderBy({ namespace: "asc", name: "asc" }).limit(size + 1).getResult();
-    const items = rows.slice(0, size);
-    const last = items.at(-1);
-    return { items, nextPageToken: rows.length > size && last ? encodePageToken([last.namespace, last.name]) : "" };
+    const limit = filterNamespaced(qb, query);
+    const rows = await qb.orderBy({ namespace: "asc", name: "asc" }).limit(limit).getResult();
+    return namespacedPage(rows, limit);
   }
 
   /**

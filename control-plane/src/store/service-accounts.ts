@@ -3,10 +3,9 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { LockMode, UniqueConstraintViolationException } from "@mikro-orm/postgresql";
 import { notFound } from "../errors.js";
 import { ServiceAccountSchema, type ServiceAccountRow } from "./entities/service-account.js";
-import { labelSelectorSql, parseLabelSelector } from "./label-selector.js";
 import { lockActiveNamespace } from "./namespaces.js";
 import type { Orm } from "./orm.js";
-import { decodePageToken, effectivePageSize, encodePageToken } from "./page-token.js";
+import { filterNamespaced, namespacedPage, type ListQuery } from "./namespaced-list.js";
 
 /** Fields a caller may set on a service account. */
 export interface ServiceAccountFields {
@@ -14,16 +13,6 @@ export interface ServiceAccountFields {
   readonly active: boolean;
   readonly labels: Record<string, string>;
   readonly annotations: Record<string, string>;
-}
-
-/** A list query. */
-export interface ListQuery {
-  readonly namespace?: string;
-  /** When set, only these namespaces (the caller's list scope). */
-  readonly namespaces?: readonly string[];
-  readonly labelSelector: string;
-  readonly pageSize: number;
-  readonly pageToken: string;
 }
 
 /** Service account persistence over MikroORM; each call uses its own EntityManager fork. */
@@ -83,18 +72,10 @@ export class ServiceAccountStore {
 
   /** Lists accounts ordered by (namespace, name), one page at a time. */
   async list(query: ListQuery): Promise<{ items: ServiceAccountRow[]; nextPageToken: string }> {
-    const size = effectivePageSize(query.pageSize);
-    const after = decodePageToken(query.pageToken, 2);
     const qb = this.orm.em.fork().createQueryBuilder(ServiceAccountSchema);
-    if (query.namespace) qb.andWhere({ namespace: query.namespace });
-    if (query.namespaces) qb.andWhere({ namespace: { $in: [...query.namespaces] } });
-    const selector = labelSelectorSql(parseLabelSelector(query.labelSelector));
-    if (selector) qb.andWhere(selector.sql, selector.params);
-    if (after) qb.andWhere("(namespace, name) > (?, ?)", after);
-    const rows = await qb.orderBy({ namespace: "asc", name: "asc" }).limit(size + 1).getResult();
-    const items = rows.slice(0, size);
-    const last = items.at(-1);
-    return { items, nextPageToken: rows.length > size && last ? encodePageToken([last.namespace, last.name]) : "" };
+    const limit = filterNamespaced(qb, query);
+    const rows = await qb.orderBy({ namespace: "asc", name: "asc" }).limit(limit).getResult();
+    return namespacedPage(rows, limit);
   }
 
   /** Updates the caller-settable fields; ABORTED when expectedVersion is stale. */
