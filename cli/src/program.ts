@@ -6,6 +6,7 @@ import { configureApiCommand } from "./commands/api.js";
 import { configureApplyCommand } from "./commands/apply.js";
 import { configureAuditCommand } from "./commands/audit.js";
 import { configureAuthCommand } from "./commands/auth.js";
+import { configureChatCommand } from "./commands/chat.js";
 import { configureCreateCommand } from "./commands/create.js";
 import { configureDeleteCommand } from "./commands/delete.js";
 import { configureNamespacesCommand } from "./commands/namespaces.js";
@@ -52,6 +53,7 @@ export function createProgram(io: Io): Command {
   configureSecretsCommand(program, io);
   configureAgentsCommand(program, io);
   configureSessionsCommand(program, io);
+  configureChatCommand(program, io);
   configureCreateCommand(program, io);
   configureApplyCommand(program, io);
   configureDeleteCommand(program, io);
