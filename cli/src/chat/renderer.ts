@@ -36,6 +36,9 @@ export interface RendererOptions {
   readonly echoOwnMessages?: boolean;
 }
 
+/** An enum value as lower-case words, e.g. "tool call" for GUARDRAIL_STAGE_TOOL_CALL. */
+const words = (desc: Parameters<typeof enumShortName>[0], n: number) => enumShortName(desc, n).replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
+
 const eventTime = (event: SessionEvent) => (event.time ? timestampDate(event.time).getTime() : undefined);
 
 /** Renders session events for the chat, one event at a time, in seq order. */
@@ -69,7 +72,7 @@ export class ChatRenderer {
         return this.line(s.tool(`tool ${p.value.tool} ${argumentSummary(p.value.argumentsJson)}`.trimEnd()) + s.dim(` (${p.value.toolCallId})`));
       case "toolCallCompleted": {
         const v = p.value;
-        const status = enumShortName(ToolCallStatusSchema, v.status).toLowerCase().replace("timedout", "timed out");
+        const status = words(ToolCallStatusSchema, v.status);
         const facts = [v.exitCode === undefined ? "" : `exit ${v.exitCode}`, v.duration ? lengthSummary(durationMs(v.duration)) : "", v.outputTruncated ? "truncated" : ""].filter(Boolean);
         const detail = v.error || clip(v.output, 80);
         const paint = v.status === ToolCallStatus.SUCCEEDED ? s.tool : s.failure;
@@ -77,8 +80,8 @@ export class ChatRenderer {
       }
       case "guardrailDecision": {
         const v = p.value;
-        const stage = enumShortName(GuardrailStageSchema, v.stage).toLowerCase();
-        const action = enumShortName(GuardrailActionSchema, v.action).toLowerCase();
+        const stage = words(GuardrailStageSchema, v.stage);
+        const action = words(GuardrailActionSchema, v.action);
         return this.line(s.guardrail(`guardrail ${stage} ${action}: ${v.rule}${v.reason ? ` — ${clip(v.reason, 200)}` : ""}`));
       }
       case "approvalRequested":
@@ -86,7 +89,7 @@ export class ChatRenderer {
       case "approvalResolved": {
         const v = p.value;
         const by = v.decidedBy?.name ? ` by ${v.decidedBy.name}` : "";
-        return this.line(s.approval(`approval ${enumShortName(ApprovalOutcomeSchema, v.outcome).toLowerCase().replace("timedout", "timed out")} for ${v.toolCallId}${by}${v.reason ? `: ${v.reason}` : ""}`));
+        return this.line(s.approval(`approval ${words(ApprovalOutcomeSchema, v.outcome)} for ${v.toolCallId}${by}${v.reason ? `: ${v.reason}` : ""}`));
       }
       case "usage":
         return this.line(s.dim(`usage ${p.value.model}: ${tokenSummary(p.value.usage)}`));
