@@ -16,8 +16,9 @@ import { plainStyle, styleFor } from "./style.js";
 
 const t0 = new Date("2030-01-01T12:00:00Z");
 const at = (ms: number) => timestampFromDate(new Date(t0.getTime() + ms));
-const event = (payload: MessageInitShape<typeof SessionEventSchema>["payload"], extra: Partial<MessageInitShape<typeof SessionEventSchema>> = {}): SessionEvent =>
-  create(SessionEventSchema, { agent: "greeter", turn: 1, time: at(0), payload, ...extra });
+type EventInit = Exclude<MessageInitShape<typeof SessionEventSchema>, SessionEvent>;
+const event = (payload: EventInit["payload"], extra: Pick<EventInit, "agent" | "turn" | "time"> = {}): SessionEvent =>
+  create(SessionEventSchema, { agent: "greeter", turn: 1, time: at(0), ...extra, payload });
 
 /** Renders events and returns what the conversation stream and the notice stream got. */
 function render(events: SessionEvent[], options: Partial<RendererOptions> = {}, after?: (r: ChatRenderer) => void): { out: string; notices: string } {
