@@ -40,7 +40,10 @@ export function createProgram(io: Io): Command {
       writeErr: (text) => io.stderr.write(text),
       outputError: (text, write) => write(`raworc: ${text.replace(/^error: /, "")}`),
     })
-    .addHelpText("after", "\nEnvironment: RAWORC_CONFIG (config file), RAWORC_SERVER, RAWORC_TOKEN.");
+    .addHelpText(
+      "after",
+      "\nChat: `raworc chat --agent NAME` creates a session and chats in it; `raworc chat SESSION` attaches to one\n(replies stream as they come; see `raworc chat --help`).\n\nEnvironment: RAWORC_CONFIG (config file), RAWORC_SERVER, RAWORC_TOKEN.",
+    );
   configureStartCommand(program);
   configureLoginCommand(program, io);
   configureLogoutCommand(program, io);
