@@ -14,6 +14,7 @@ import { dirname, join } from "node:path";
 import { StateError } from "../errors.js";
 import type { FileEntry, Manifest, ManifestEntry } from "./checkpoint-manifest.js";
 import { scanWorkspace, type ScannedEntry } from "./checkpoint-scan.js";
+import { mapConcurrently } from "./checkpoint-parallel.js";
 import type { CheckpointStore } from "./checkpoint-store.js";
 import { fsyncDirectory, temporaryPrefix } from "./durable-files.js";
 
@@ -77,6 +78,13 @@ export async function materialiseCheckpoint(store: CheckpointStore, manifest: Ma
       }
     }
   }
+  // Which present files already hold their content: compared (read and hashed) several at once.
+  const candidates = manifest.entries.filter((entry): entry is FileEntry => entry.type === "file" && present.get(entry.path)?.type === "file");
+  const matching = await mapConcurrently(candidates, (entry) => {
+    const found = present.get(entry.path);
+    return found?.type === "file" ? sameContent(found.absolute, entry, found.stats.size) : Promise.resolve(false);
+  });
+  const unchanged = new Set(candidates.filter((_entry, index) => matching[index]).map((entry) => entry.path));
   let written = 0;
   let kept = 0;
   const changedDirectories = new Set<string>();
@@ -102,7 +110,7 @@ export async function materialiseCheckpoint(store: CheckpointStore, manifest: Ma
       written++;
       continue;
     }
-    if (found?.type === "file" && (await sameContent(target, entry, found.stats.size))) {
+    if (found?.type === "file" && unchanged.has(entry.path)) {
       if (Number(found.stats.mode & 0o7777n) !== entry.mode) await chmod(target, entry.mode);
       kept++;
       continue;

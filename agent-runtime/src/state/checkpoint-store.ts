@@ -12,9 +12,10 @@
  */
 import { randomBytes, createHash } from "node:crypto";
 import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { StateError } from "../errors.js";
 import { decodeManifest, encodeManifest, isContentId, manifestTotals, sha256, type FileEntry, type Manifest, type ManifestEntry } from "./checkpoint-manifest.js";
+import { mapConcurrently } from "./checkpoint-parallel.js";
 import { scanWorkspace } from "./checkpoint-scan.js";
 import { fsyncDirectory, temporaryPrefix, writeFileAtomic } from "./durable-files.js";
 
@@ -90,43 +91,56 @@ export class CheckpointStore {
   async capture(workspace: string, turn: number, previous: Manifest | undefined): Promise<CapturedCheckpoint> {
     const known = new Map<string, FileEntry>();
     for (const entry of previous?.entries ?? []) if (entry.type === "file") known.set(entry.path, entry);
-    const entries: ManifestEntry[] = [];
-    const touchedDirectories = new Set<string>();
-    let storedBytes = 0;
-    let filesRead = 0;
     const unreadable: string[] = [];
-    for (const found of await scanWorkspace(workspace, unreadable)) {
+    const scanned = await scanWorkspace(workspace, unreadable);
+    // Files new or changed since the previous manifest are read (and stored when new), several at once.
+    const files = new Map<string, FileEntry>();
+    const toRead = scanned.filter((found) => {
+      if (found.type !== "file") return false;
+      const before = known.get(found.path);
+      const s = found.stats;
+      const same = before && before.size === Number(s.size) && before.mtimeNs === s.mtimeNs.toString() && before.ctimeNs === s.ctimeNs.toString() && before.ino === s.ino.toString();
+      if (same) files.set(found.path, before);
+      return !same;
+    });
+    const stored = await mapConcurrently(toRead, (found) => this.storeFile(found.absolute));
+    const touchedDirectories = new Set<string>();
+    const writtenObjects = new Set<string>();
+    let storedBytes = 0;
+    toRead.forEach((found, index) => {
+      const result = stored[index];
+      if (found.type !== "file" || result === undefined) return;
+      if (result === "unreadable") unreadable.push(found.path);
+      if (result === "unreadable" || result === "gone") return;
+      // Two files with the same new content may both have written the object (the same bytes under one name).
+      if (result.written && !writtenObjects.has(result.hash)) {
+        writtenObjects.add(result.hash);
+        storedBytes += result.size;
+        // The fan-out directory may be new: its entry in objects/ must be durable too.
+        touchedDirectories.add(dirname(this.objectPath(result.hash))).add(this.objects);
+      }
+      const s = found.stats;
+      files.set(found.path, { type: "file", path: found.path, hash: result.hash, mode: 0, size: result.size, mtimeNs: s.mtimeNs.toString(), ctimeNs: s.ctimeNs.toString(), ino: s.ino.toString() });
+    });
+    const entries: ManifestEntry[] = [];
+    for (const found of scanned) {
       if (found.type === "link") {
         entries.push({ type: "link", path: found.path, target: found.target });
         continue;
       }
       const mode = Number(found.stats.mode & 0o7777n);
-      if (found.type === "dir") {
-        entries.push({ type: "dir", path: found.path, mode });
-        continue;
+      if (found.type === "dir") entries.push({ type: "dir", path: found.path, mode });
+      else {
+        const file = files.get(found.path);
+        if (file) entries.push({ ...file, mode });
       }
-      const stamp = { mtimeNs: found.stats.mtimeNs.toString(), ctimeNs: found.stats.ctimeNs.toString(), ino: found.stats.ino.toString() };
-      const before = known.get(found.path);
-      if (before && before.size === Number(found.stats.size) && before.mtimeNs === stamp.mtimeNs && before.ctimeNs === stamp.ctimeNs && before.ino === stamp.ino) {
-        entries.push({ ...before, mode });
-        continue;
-      }
-      filesRead++;
-      const stored = await this.storeFile(found.absolute);
-      if (stored === "unreadable") unreadable.push(found.path);
-      if (stored === "unreadable" || stored === "gone") continue;
-      if (stored.written) {
-        storedBytes += stored.size;
-        touchedDirectories.add(this.objectPath(stored.hash).slice(0, -stored.hash.length - 1));
-      }
-      entries.push({ type: "file", path: found.path, hash: stored.hash, mode, size: stored.size, ...stamp });
     }
-    for (const directory of touchedDirectories) await fsyncDirectory(directory);
+    await mapConcurrently([...touchedDirectories], fsyncDirectory);
     const manifest: Manifest = { version: 1, turn, entries };
     const data = encodeManifest(manifest);
     const id = sha256(data);
     await writeFileAtomic(join(this.manifests, `${id}.json`), data);
-    return { id, manifest, ...manifestTotals(manifest), storedBytes, filesRead, unreadable };
+    return { id, manifest, ...manifestTotals(manifest), storedBytes, filesRead: toRead.length, unreadable };
   }
 
   /**
@@ -158,7 +172,8 @@ export class CheckpointStore {
           await target.write(chunk);
           size += bytesRead;
         }
-        await target.sync();
+        // Data and size only: the rename and the directory fsync make the name durable.
+        await target.datasync();
       } finally {
         await target.close();
       }
