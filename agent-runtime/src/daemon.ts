@@ -16,6 +16,8 @@ import type { DaemonConfig } from "./config.js";
 import { describeError, TurnCancelledError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { createModelFactory } from "./models/create-model.js";
+import { checkpointEndedTurn, recoverCheckpoints, type CheckpointRecorderOptions } from "./state/checkpoint-recorder.js";
+import { CheckpointStore } from "./state/checkpoint-store.js";
 import { ConversationLog } from "./state/conversation-log.js";
 import { DaemonStateStore, readDaemonState } from "./state/daemon-state.js";
 import { ensureVolumeLayout, volumeLayout } from "./state/layout.js";
@@ -63,10 +65,12 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     persistSeqs: (acked, lastSeq) => state.update({ lastAckedDaemonSeq: acked, lastDaemonSeq: lastSeq }),
   });
   const sink = outboxEventSink(outbox);
+  const checkpoints: CheckpointRecorderOptions = { store: await CheckpointStore.open(layout.checkpoints), conversation, outbox, workspace: layout.workspace, log };
   if (own || fresh) {
     own = true;
     await state.update({ sessionId: config.sessionId, instance });
     await recoverTurns(conversation, outbox, sink, log);
+    await recoverCheckpoints(checkpoints);
   }
   const ledger = new WorkLedger({
     lastApplied: own ? [state.state.lastAppliedControlSeq, conversation.lastControlSeq()].reduce((a, b) => (a > b ? a : b)) : 0n,
@@ -85,6 +89,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     models,
     agents: () => agents,
     log,
+    onTurnEnded: (turn) => checkpointEndedTurn(turn, checkpoints),
     onFatal: (error) => {
       fatal = error;
       channel.stop();
@@ -110,7 +115,17 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
       agents = welcome.agents;
       secrets = welcome.secrets;
       if (!own) {
-        await adoptRemixCopy({ sessionId: config.sessionId, conversation, outbox, state, restore: welcome.restore, copiedFrom: onDisk?.sessionId, log });
+        await adoptRemixCopy({
+          sessionId: config.sessionId,
+          conversation,
+          outbox,
+          state,
+          checkpoints: checkpoints.store,
+          workspace: layout.workspace,
+          restore: welcome.restore,
+          copiedFrom: onDisk?.sessionId,
+          log,
+        });
         own = true;
       } else if (welcome.restore && !state.state.restoredFrom) {
         log.warn({ parent: welcome.restore.parentSessionId }, "Welcome asks to restore a remix, but the volume already holds this session; nothing restored");

@@ -23,6 +23,8 @@ export interface TurnLoopOptions {
   readonly log: Logger;
   /** Called when a turn could not record its events (the volume failed): the daemon cannot go on. */
   readonly onFatal: (error: unknown) => void;
+  /** Runs at each turn boundary, after the turn's end is recorded and before the next turn starts (the turn checkpoint). */
+  readonly onTurnEnded?: (turn: number) => Promise<unknown>;
 }
 
 /** The conversation before `turn` as model input: each earlier turn's message and reply. */
@@ -101,6 +103,7 @@ export class TurnLoop {
           },
           this.options,
         );
+        await this.options.onTurnEnded?.(next.turn);
       } catch (error) {
         this.options.log.fatal({ turn: next.turn, err: describeError(error) }, "cannot record the turn's events");
         throw error;

@@ -90,7 +90,7 @@ export interface RemixFlags {
   readonly atTurn?: number;
 }
 
-/** Creates a session from another's latest state; returns the new session. */
+/** Creates a session from another's state at the end of a turn (flags.atTurn, default its latest); returns the new session. */
 export async function remixSession(conn: Connection, source: string, flags: RemixFlags): Promise<Session> {
   const res = await client(conn).remixSession(
     {

@@ -167,18 +167,21 @@ function addLifecycle(group: Command, io: Io): void {
 
   const remix = group
     .command("remix")
-    .description("create a session that continues from another's latest state: a copy of its conversation and files")
+    .description("create a session that continues from another's state at the end of a turn (default: its latest): a copy of its conversation and files")
     .argument("<source>", "the session to remix")
     .option("--name <name>", "the new session's name (default: generated)")
     .option("--label <key=value>", "a label of the new session (repeatable; the source's are not copied)", collect)
     .option("--prompt <text>", "a first message for the new session")
-    .option("--at-turn <n>", "the source's turn to start from (only its latest ended turn for now)", wholeNumber)
+    .option("--at-turn <n>", "the source's turn to start from: any ended turn with a checkpoint (see sessions history)", wholeNumber)
     .action(async (source: string, flags: RemixFlags, cmd: Command) => {
       const { conn, format } = await setup(cmd, io);
       const session = await remixSession(conn, source, flags);
       const meta = session.metadata;
       if (format !== "table") io.stdout.write(renderObjects(sessionKind, [session], format, true));
-      else io.stdout.write(`session/${meta?.name} created in namespace ${meta?.namespace} (remix of ${source} at turn ${session.lineage?.parentTurn ?? 0})\n`);
+      else {
+        const checkpoint = session.lineage?.checkpointId ? `, checkpoint ${session.lineage.checkpointId.slice(0, 12)}` : "";
+        io.stdout.write(`session/${meta?.name} created in namespace ${meta?.namespace} (remix of ${source} at turn ${session.lineage?.parentTurn ?? 0}${checkpoint})\n`);
+      }
     });
   withNamespaceOption(remix, sessionKind);
 }
@@ -255,7 +258,7 @@ function addMessaging(group: Command, io: Io): void {
 
   const history = group
     .command("history")
-    .description("list a session's turns: agent, outcome, timing, tokens and the message each answered")
+    .description("list a session's turns: agent, outcome, timing, tokens, checkpoint (remix --at-turn can start there) and the message each answered")
     .argument("<name>", "the session")
     .action(async (name: string, flags: NamespaceFlags, cmd: Command) => {
       const { conn, format } = await setup(cmd, io);

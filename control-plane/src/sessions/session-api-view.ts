@@ -151,7 +151,7 @@ export async function toSessions(em: EntityManager, rows: readonly SessionRow[])
         volumeRetained: row.state === "terminated" && row.volumeRetained,
       },
       lineage: row.parentId
-        ? { parent: parent ?? { namespace: row.namespace, name: "" }, parentUid: row.parentId, parentTurn: row.parentTurn ?? 0, checkpointId: "" }
+        ? { parent: parent ?? { namespace: row.namespace, name: "" }, parentUid: row.parentId, parentTurn: row.parentTurn ?? 0, checkpointId: row.parentCheckpointId ?? "" }
         : undefined,
       creator: principalOf(row.creator),
     });
