@@ -3,8 +3,10 @@
  * stdio (`node --import tsx fixture-server.ts`); `createFixtureServer` gives the same tools for a
  * streamable HTTP server in the test process. Tools: lookup_order (a fact to find), echo, fail
  * (an isError result), hang (never answers until cancelled), exit (the process exits at once),
- * and whoami (the process id and working directory, to see restarts and confinement).
+ * and whoami (process id, working directory and a hash of its environment's greeting, to see
+ * restarts, confinement and the spec's environment).
  */
+import { createHash } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
@@ -12,6 +14,11 @@ import { z } from "zod";
 
 /** The orders lookup_order knows. */
 export const fixtureOrders: Readonly<Record<string, string>> = { "A-1001": "shipped on 2026-03-02 by parcel post", "B-2002": "waiting for payment" };
+
+/** The hash whoami shows of a value. */
+export function fixtureHash(value: string): string {
+  return createHash("sha256").update(value).digest("hex").slice(0, 16);
+}
 
 /** An MCP server with the fixture's tools. */
 export function createFixtureServer(): McpServer {
@@ -38,8 +45,9 @@ export function createFixtureServer(): McpServer {
     process.stderr.write("fixture: exiting on request\n");
     process.exit(3);
   });
-  server.registerTool("whoami", { description: "The server's process id and working directory." }, () => ({
-    content: [{ type: "text", text: JSON.stringify({ pid: process.pid, cwd: process.cwd(), env: process.env.FIXTURE_GREETING ?? "" }) }],
+  // The greeting (a secret in the tests) is shown only as a hash, so no secret lands in an event.
+  server.registerTool("whoami", { description: "The server's process id, working directory and a hash of $FIXTURE_GREETING." }, () => ({
+    content: [{ type: "text", text: JSON.stringify({ pid: process.pid, cwd: process.cwd(), greeting: fixtureHash(process.env.FIXTURE_GREETING ?? "") }) }],
   }));
   return server;
 }

@@ -9,7 +9,7 @@ import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { McpServerSpecSchema, type McpServerSpec } from "@raworc/proto/gen/raworc/v1/agent_pb.js";
 import { type TempWorkspace, tempWorkspace, toolContext } from "../test-helpers.js";
-import { createFixtureServer, fixtureServerCommand } from "./fixture-server.js";
+import { createFixtureServer, fixtureHash, fixtureServerCommand } from "./fixture-server.js";
 import { McpServers, type OfferedMcpTool } from "./mcp-servers.js";
 import { maxToolNameLength, mcpToolName } from "./mcp-tool-name.js";
 
@@ -132,8 +132,8 @@ describe("MCP tools (real SDK servers over stdio and streamable HTTP)", function
     assert.equal(lookup?.requiresApproval, false);
     assert.equal(lookup?.limits.timeoutMs, 120_000);
     assert.deepEqual(await call(lookup, { order_id: "A-1001" }, t.ws), { output: "order A-1001: shipped on 2026-03-02 by parcel post", status: "ok", truncated: false });
-    const who = JSON.parse((await call(tools.get("shop__whoami"), {}, t.ws)).output) as { cwd: string; env: string };
-    assert.deepEqual([who.cwd, who.env], [join(t.ws, "srv"), secret]);
+    const who = JSON.parse((await call(tools.get("shop__whoami"), {}, t.ws)).output) as { cwd: string; greeting: string };
+    assert.deepEqual([who.cwd, who.greeting], [join(t.ws, "srv"), fixtureHash(secret)]);
     const capped = await tools.get("shop__echo")?.tool.run({ text: "x".repeat(500) }, toolContext(t.ws, { maxOutputBytes: 100 }));
     assert.equal(capped?.truncated, true);
     assert.deepEqual(reports, []);
