@@ -50,8 +50,13 @@ export function createHandoffTool(self: string, agents: readonly Agent[]): Tool 
 /** The handoff a tool call made, when it was a successful handoff call. */
 export function handoffRequest(call: { readonly name: string; readonly argumentsJson: string }, answer: { readonly isError: boolean }): HandoffRequest | undefined {
   if (call.name !== "handoff" || answer.isError) return undefined;
-  const args = JSON.parse(call.argumentsJson || "{}") as { to_agent?: unknown; message?: unknown };
-  if (typeof args.to_agent !== "string") return undefined;
+  let args: { to_agent?: unknown; message?: unknown };
+  try {
+    args = JSON.parse(call.argumentsJson || "{}") as typeof args;
+  } catch {
+    return undefined;
+  }
+  if (typeof args !== "object" || args === null || typeof args.to_agent !== "string") return undefined;
   return { toAgent: args.to_agent, message: typeof args.message === "string" ? args.message : "" };
 }
 

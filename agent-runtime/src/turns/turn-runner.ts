@@ -114,7 +114,7 @@ export async function runTurn(request: TurnRequest, dependencies: TurnDependenci
   let end: TurnEnd;
   const workspace = dependencies.workspace ?? dirname(dirname(conversation.file));
   const report: McpReport = async (level, source, message) => {
-    log.warn({ turn, agent: agentName, source }, message);
+    log[level]({ turn, agent: agentName, source }, message);
     await sink.emit({ agent: agentName, turn, payload: { case: "log", value: create(LogSchema, { level: logLevels[level], source, message: message.slice(0, 4096) }) } });
   };
   const act = async (agent: Agent, name: string): Promise<ActingAgent> => {
