@@ -12,6 +12,9 @@ import type { Tool } from "./tool.js";
 /** Handoffs one turn may make before it fails: two agents passing a turn back and forth never end it. */
 export const maxHandoffsPerTurn = 4;
 
+/** Longest handoff message, in bytes (the Handoff event's limit). */
+const maxMessageBytes = 65_536;
+
 /** A handoff the model asked for. */
 export interface HandoffRequest {
   readonly toAgent: string;
@@ -38,7 +41,7 @@ export function createHandoffTool(self: string, agents: readonly Agent[]): Tool 
       runTool(ctx, () => {
         const a = argsObject(args);
         const target = requiredString(a, "to_agent");
-        optionalString(a, "message");
+        if (Buffer.byteLength(optionalString(a, "message") ?? "", "utf8") > maxMessageBytes) throw new ToolInputError("message is longer than 64 KiB; shorten it");
         const names = others.map((agent) => agent.metadata?.name ?? "");
         if (target === self) throw new ToolInputError(`you are "${self}"; hand off to one of: ${names.join(", ") || "(no other agents)"}`);
         if (!names.includes(target)) throw new ToolInputError(`unknown agent "${target}"; hand off to one of: ${names.join(", ") || "(no other agents)"}`);

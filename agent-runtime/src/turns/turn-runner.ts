@@ -129,7 +129,7 @@ export async function runTurn(request: TurnRequest, dependencies: TurnDependenci
     let { spec, model, tools } = await act(routed.agent, agentName);
     let input: ModelInputItem[] = [...request.history, { type: "user", text: user.text }];
     let stopReason = "end_turn";
-    turn: for (;;) {
+    modelLoop: for (;;) {
       const maxCalls = spec.guardrails?.budgets?.maxModelCallsPerTurn ?? defaultMaxModelCalls;
       if (modelCalls >= maxCalls) {
         end = { outcome: "failed", reason: "ToolLoop", message: `the model made ${modelCalls} calls in this turn, the most allowed` };
@@ -180,7 +180,7 @@ export async function runTurn(request: TurnRequest, dependencies: TurnDependenci
         if (!handoff || !receiver) continue;
         if (++handoffs > maxHandoffsPerTurn) {
           end = { outcome: "failed", reason: "HandoffLoop", message: `the agents handed this turn off ${handoffs} times; at most ${maxHandoffsPerTurn} handoffs are allowed per turn` };
-          break turn;
+          break modelLoop;
         }
         await sink.emit({ agent: agentName, turn, payload: { case: "handoff", value: create(HandoffSchema, { toAgent: handoff.toAgent, message: handoff.message }) } });
         const giver = agentName;
