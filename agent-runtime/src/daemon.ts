@@ -1,7 +1,8 @@
 /**
  * The daemon, wired: opens the volume's state, repairs what a crash left, attaches to the
- * control plane, turns work items into turns, and stops on Shutdown or a signal. It only
- * orchestrates; the logic lives in channel/, state/, turns/ and models/.
+ * control plane, turns work items into turns, and stops on Shutdown or a signal (closing the
+ * agents' MCP servers). It only orchestrates; the logic lives in channel/, state/, turns/,
+ * models/ and tools/.
  */
 import { randomUUID } from "node:crypto";
 import { durationMs } from "@bufbuild/protobuf/wkt";
@@ -19,6 +20,7 @@ import { createModelFactory } from "./models/create-model.js";
 import { checkpointEndedTurn, recoverCheckpoints, type CheckpointRecorderOptions } from "./state/checkpoint-recorder.js";
 import { CheckpointStore } from "./state/checkpoint-store.js";
 import { ConversationLog } from "./state/conversation-log.js";
+import { SessionTools } from "./tools/session-tools.js";
 import { DaemonStateStore, readDaemonState } from "./state/daemon-state.js";
 import { ensureVolumeLayout, volumeLayout } from "./state/layout.js";
 import { adoptRemixCopy } from "./turns/adopt-remix.js";
@@ -82,7 +84,9 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
   let secrets: Readonly<Record<string, SecretValues>> = {};
   let stopping: Promise<void> | undefined;
   let fatal: unknown;
-  const models = createModelFactory({ log, secret: (name, key) => secrets[name]?.data[key] });
+  const secret = (name: string, key: string): string | undefined => secrets[name]?.data[key];
+  const models = createModelFactory({ log, secret });
+  const sessionTools = new SessionTools({ workspace: config.workspace, secret });
   const turns = new TurnLoop({
     conversation,
     sink,
@@ -90,6 +94,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     agents: () => agents,
     log,
     onTurnEnded: (turn) => checkpointEndedTurn(turn, checkpoints),
+    sessionTools,
     onFatal: (error) => {
       fatal = error;
       channel.stop();
@@ -163,6 +168,8 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     if (end === "terminated") await turns.stop(new TurnCancelledError("Terminating")).catch(() => undefined);
     if (end === "refused") await turns.stop(new TurnCancelledError("Paused")).catch(() => undefined);
     await stopping;
+    // MCP servers started for the agents (stdio child processes) stop with the daemon.
+    await sessionTools.close();
     if (fatal !== undefined) {
       log.fatal({ err: describeError(fatal) }, "daemon failed");
       return exitCodes.fatal;

@@ -10,6 +10,7 @@ import { Outbox } from "../channel/outbox.js";
 import { TurnCancelledError } from "../errors.js";
 import { createModelFactory } from "../models/create-model.js";
 import { ConversationLog } from "../state/conversation-log.js";
+import { SessionTools } from "../tools/session-tools.js";
 import { TurnLoop } from "../turns/turn-loop.js";
 import { silentLogger, tempVolume, type TempVolume } from "./fixtures.js";
 
@@ -39,7 +40,16 @@ export async function openSession(agents: readonly Agent[], existing?: TempVolum
   const outbox = await Outbox.open(volume.outbox, { floor: 0n, log });
   const sink = outboxEventSink(outbox);
   const fatal: unknown[] = [];
-  const loop = new TurnLoop({ conversation, sink, models: createModelFactory({ log, secret: () => undefined }), agents: () => agents, log, onFatal: (error) => fatal.push(error) });
+  const sessionTools = new SessionTools({ workspace: volume.workspace, secret: () => undefined });
+  const loop = new TurnLoop({
+    conversation,
+    sink,
+    models: createModelFactory({ log, secret: () => undefined }),
+    agents: () => agents,
+    log,
+    sessionTools,
+    onFatal: (error) => fatal.push(error),
+  });
   let messages = 0;
   const events = (): SessionEvent[] => {
     const list: SessionEvent[] = [];
@@ -75,6 +85,7 @@ export async function openSession(agents: readonly Agent[], existing?: TempVolum
     },
     async close() {
       await loop.stop(new TurnCancelledError("Paused"));
+      await sessionTools.close();
       await volume.remove();
     },
   };

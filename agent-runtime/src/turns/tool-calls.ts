@@ -1,24 +1,25 @@
 /**
- * Running a model's tool calls inside a turn. The agent spec's built-in tools are offered to the
- * model; each call is recorded in the conversation log before its ToolCallStarted event and
+ * Running a model's tool calls inside a turn. The agent spec's tools (built-in, handoff,
+ * knowledge_search and its MCP servers' tools) are offered to the model; each call is recorded in the conversation log before its ToolCallStarted event and
  * before it runs, and its result is recorded (with the ToolCallCompleted event, in binary) before
  * that event is written. The call id is the idempotency key: a call whose result is recorded is
  * never run again — its recorded result is given back instead.
  */
 import { create, toBinary } from "@bufbuild/protobuf";
 import { durationFromMs, durationMs } from "@bufbuild/protobuf/wkt";
-import type { AgentSpec } from "@raworc/proto/gen/raworc/v1/agent_pb.js";
+import type { Agent, AgentSpec } from "@raworc/proto/gen/raworc/v1/agent_pb.js";
 import { SessionEventSchema, ToolCallCompletedSchema, ToolCallStartedSchema, ToolCallStatus } from "@raworc/proto/gen/raworc/v1/event_pb.js";
 import type { EventSink } from "../channel/event-sink.js";
 import type { Logger } from "../logger.js";
 import type { ModelToolDefinition } from "../models/model.js";
 import type { ConversationLog, ToolCallOutcome, ToolResultEntry } from "../state/conversation-log.js";
 import { createBuiltinTools } from "../tools/builtin-tools.js";
+import { createHandoffTool } from "../tools/handoff.js";
+import { createKnowledgeSearchTool } from "../tools/knowledge-search.js";
+import type { McpReport } from "../tools/mcp/mcp-servers.js";
 import { capText } from "../tools/output-cap.js";
+import type { SessionTools } from "../tools/session-tools.js";
 import { DEFAULT_TOOL_LIMITS, type Tool, type ToolLimits, type ToolResult } from "../tools/tool.js";
-
-/** Built-in tool names a ToolSpec may name that this daemon cannot run yet. */
-const notYetAvailable = new Set(["handoff", "knowledge_search"]);
 
 /** Time a tool gets past its own limit to stop by itself before the turn gives up waiting for it. */
 const stopGraceMs = 5_000;
@@ -29,32 +30,48 @@ const maxEventOutputBytes = 1_048_576 - 256;
 /** Largest ToolCallCompleted.error, in UTF-16 units (the field allows 4096 characters). */
 const maxErrorChars = 4096;
 
-/** One offered tool with the limits from its ToolSpec. */
-interface OfferedTool {
+/** One offered tool with the limits and approval rule from its ToolSpec or McpServerSpec. */
+export interface OfferedTool {
   readonly tool: Tool;
   readonly limits: ToolLimits;
+  /** Whether every call waits for human approval (ToolSpec / McpServerSpec require_approval). */
+  readonly requiresApproval: boolean;
 }
 
 /** The tools of one agent for one turn. */
 export interface AgentTools {
   /** Tool definitions for the model. */
   readonly definitions: readonly ModelToolDefinition[];
-  /** Tools named in the spec that this daemon cannot run yet (handoff, knowledge_search, MCP servers). */
+  /** Tools named in the spec that this daemon cannot offer (an unknown built-in name). */
   readonly unavailable: readonly string[];
   /** The offered tool called `name`, if any. */
   lookup(name: string): OfferedTool | undefined;
 }
 
-/** The built-in tools an agent spec enables, with their limits; others are listed as unavailable. */
-export function agentTools(spec: AgentSpec): AgentTools {
+/** What an agent's tools need besides its spec. */
+export interface AgentToolsContext {
+  /** The agent's name. */
+  readonly agent: string;
+  /** The session's agents: the targets of handoff. */
+  readonly agents: readonly Agent[];
+  /** The session's knowledge indexes and MCP servers, kept across turns. */
+  readonly sessionTools: SessionTools;
+  /** Reports an MCP server's trouble (a Log event of the turn). */
+  readonly report: McpReport;
+}
+
+/** The tools an agent spec enables (built-in, handoff, knowledge_search, its MCP servers' tools), with their limits. */
+export async function agentTools(spec: AgentSpec, context: AgentToolsContext): Promise<AgentTools> {
   const env: Record<string, string> = {};
   for (const variable of spec.env) if (variable.source.case === "value") env[variable.name] = variable.source.value;
-  const builtins = createBuiltinTools({ shell: { env } });
+  const builtins = new Map(createBuiltinTools({ shell: { env } }));
+  builtins.set("handoff", createHandoffTool(context.agent, context.agents));
+  builtins.set("knowledge_search", createKnowledgeSearchTool(spec.knowledgeSources, context.sessionTools.knowledge(context.agent)));
   const offered = new Map<string, OfferedTool>();
   const unavailable: string[] = [];
   for (const toolSpec of spec.tools) {
     const tool = builtins.get(toolSpec.name);
-    if (!tool || notYetAvailable.has(toolSpec.name)) {
+    if (!tool) {
       unavailable.push(toolSpec.name);
       continue;
     }
@@ -64,9 +81,11 @@ export function agentTools(spec: AgentSpec): AgentTools {
         timeoutMs: toolSpec.timeout ? durationMs(toolSpec.timeout) : DEFAULT_TOOL_LIMITS.timeoutMs,
         maxOutputBytes: toolSpec.maxOutputBytes ?? DEFAULT_TOOL_LIMITS.maxOutputBytes,
       },
+      requiresApproval: toolSpec.requireApproval,
     });
   }
-  for (const server of spec.mcpServers) unavailable.push(`mcp:${server.name}`);
+  const mcpTools = await context.sessionTools.mcp.toolsFor(context.agent, spec.mcpServers, new Set([...builtins.keys()]), context.report);
+  for (const mcpTool of mcpTools) offered.set(mcpTool.tool.name, mcpTool);
   return {
     definitions: [...offered.values()].map(({ tool }) => ({ name: tool.name, description: tool.description, parameters: { ...tool.parameters } })),
     unavailable,
@@ -191,7 +210,7 @@ export async function runToolCall(call: ModelToolCall, context: ToolCallContext)
     badCall = true;
     const unavailable = context.tools.unavailable.includes(call.name);
     result = {
-      output: unavailable ? `tool "${call.name}" is not available in this daemon yet` : `unknown tool "${call.name}"; call one of the tools offered`,
+      output: unavailable ? `tool "${call.name}" is not available in this daemon` : `unknown tool "${call.name}"; call one of the tools offered`,
       status: "error",
       truncated: false,
     };

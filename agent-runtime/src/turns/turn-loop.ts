@@ -11,6 +11,7 @@ import type { Logger } from "../logger.js";
 import type { ModelFactory } from "../models/create-model.js";
 import type { ModelInputItem } from "../models/model.js";
 import type { ConversationLog, TurnRecord } from "../state/conversation-log.js";
+import type { SessionTools } from "../tools/session-tools.js";
 import { runTurn } from "./turn-runner.js";
 
 /** What the turn loop needs. */
@@ -21,6 +22,8 @@ export interface TurnLoopOptions {
   /** The session's agents as of the latest Welcome. */
   readonly agents: () => readonly Agent[];
   readonly log: Logger;
+  /** The session's knowledge indexes and MCP servers, kept across turns. */
+  readonly sessionTools: SessionTools;
   /** Called when a turn could not record its events (the volume failed): the daemon cannot go on. */
   readonly onFatal: (error: unknown) => void;
   /** Runs at each turn boundary, after the turn's end is recorded and before the next turn starts (the turn checkpoint). */

@@ -3,13 +3,17 @@
  * stream its reply as TextDelta events, and close the turn with exactly one TurnCompleted,
  * TurnFailed or TurnCancelled. The start and the end are recorded in the conversation log under
  * the daemon seq of their events, before the events are written, so a restart can tell what was
- * sent. The agent's built-in tools are offered to the model; its tool calls run in the workspace
+ * sent. The agent's tools are offered to the model; its tool calls run in the workspace
  * (see tool-calls.ts) and their results go back to the model until it stops, within a bound on
- * model calls and on repairs of malformed calls.
+ * model calls and on repairs of malformed calls. A successful handoff call passes the rest of the
+ * turn to the receiving agent (its instructions, model and tools; later events carry its name).
  */
 import { dirname } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
 import {
+  HandoffSchema,
+  LogLevel,
+  LogSchema,
   ModelUsageSchema,
   SessionEventSchema,
   TextDeltaSchema,
@@ -17,16 +21,19 @@ import {
   UsageSchema,
   type Usage,
 } from "@raworc/proto/gen/raworc/v1/event_pb.js";
-import type { Agent } from "@raworc/proto/gen/raworc/v1/agent_pb.js";
+import type { Agent, AgentSpec } from "@raworc/proto/gen/raworc/v1/agent_pb.js";
 import type { EventSink } from "../channel/event-sink.js";
 import { describeError, ModelError, TurnCancelledError, UnsupportedError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { ModelFactory } from "../models/create-model.js";
-import type { ModelInputItem, ModelUsageReport } from "../models/model.js";
+import type { Model, ModelInputItem, ModelUsageReport } from "../models/model.js";
 import type { ConversationLog, UserEntry } from "../state/conversation-log.js";
+import { handoffInput, handoffRequest, maxHandoffsPerTurn } from "../tools/handoff.js";
+import type { McpReport } from "../tools/mcp/mcp-servers.js";
+import type { SessionTools } from "../tools/session-tools.js";
 import { closingEvent, splitText, type TurnEnd } from "./turn-end.js";
 import { isRoute, routeMessage } from "./routing.js";
-import { agentTools, runToolCall, type ModelToolCall } from "./tool-calls.js";
+import { agentTools, runToolCall, type AgentTools, type ModelToolCall } from "./tool-calls.js";
 
 /** Model calls one turn may make when the agent's budget does not say (agent.proto). */
 export const defaultMaxModelCalls = 50;
@@ -42,6 +49,8 @@ export interface TurnDependencies {
   readonly log: Logger;
   /** The session's workspace, where tools run; default the directory that holds the log's `.raworc/`. */
   readonly workspace?: string;
+  /** The session's knowledge indexes and MCP servers, kept across turns. */
+  readonly sessionTools: SessionTools;
 }
 
 /** One turn to run. */
@@ -64,6 +73,15 @@ function addUsage(total: Usage, report: ModelUsageReport): void {
   total.cachedInputTokens += BigInt(report.cachedInputTokens);
 }
 
+/** The agent acting in the turn. */
+interface ActingAgent {
+  readonly spec: AgentSpec;
+  readonly model: Model;
+  readonly tools: AgentTools;
+}
+
+const logLevels = { info: LogLevel.INFO, warn: LogLevel.WARN, error: LogLevel.ERROR } as const;
+
 /** Runs one turn to its end and returns how it ended; only a failure to write events or the log rejects. */
 export async function runTurn(request: TurnRequest, dependencies: TurnDependencies): Promise<TurnEnd> {
   const { sink, conversation, log } = dependencies;
@@ -71,7 +89,7 @@ export async function runTurn(request: TurnRequest, dependencies: TurnDependenci
   const turn = user.turn;
   const startedAt = Date.now();
   const routed = routeMessage(request.agents, user, request.previousAgent);
-  const agentName = isRoute(routed) ? routed.name : "";
+  let agentName = isRoute(routed) ? routed.name : "";
   await sink.emit(
     {
       agent: agentName,
@@ -91,19 +109,28 @@ export async function runTurn(request: TurnRequest, dependencies: TurnDependenci
   let modelCalls = 0;
   let toolCalls = 0;
   let badToolCalls = 0;
+  let handoffs = 0;
+  const usedCallIds = new Set<string>();
   let end: TurnEnd;
+  const workspace = dependencies.workspace ?? dirname(dirname(conversation.file));
+  const report: McpReport = async (level, source, message) => {
+    log[level]({ turn, agent: agentName, source }, message);
+    await sink.emit({ agent: agentName, turn, payload: { case: "log", value: create(LogSchema, { level: logLevels[level], source, message: message.slice(0, 4096) }) } });
+  };
+  const act = async (agent: Agent, name: string): Promise<ActingAgent> => {
+    const spec = agent.spec;
+    if (!spec?.model) throw new UnsupportedError(`agent "${name}" has no model`);
+    const tools = await agentTools(spec, { agent: name, agents: request.agents, sessionTools: dependencies.sessionTools, report });
+    if (tools.unavailable.length > 0) log.warn({ turn, agent: name, tools: tools.unavailable }, "the agent names tools this daemon cannot run; they are not offered");
+    return { spec, model: dependencies.models(spec.model), tools };
+  };
   try {
     if (!isRoute(routed)) throw new UnsupportedError(routed.message);
-    const spec = routed.agent.spec;
-    if (!spec?.model) throw new UnsupportedError(`agent "${agentName}" has no model`);
-    const model = dependencies.models(spec.model);
-    const tools = agentTools(spec);
-    if (tools.unavailable.length > 0) log.warn({ turn, agent: agentName, tools: tools.unavailable }, "the agent names tools this daemon cannot run yet; they are not offered");
-    const workspace = dependencies.workspace ?? dirname(dirname(conversation.file));
-    const maxCalls = spec.guardrails?.budgets?.maxModelCallsPerTurn ?? defaultMaxModelCalls;
-    const input: ModelInputItem[] = [...request.history, { type: "user", text: user.text }];
+    let { spec, model, tools } = await act(routed.agent, agentName);
+    let input: ModelInputItem[] = [...request.history, { type: "user", text: user.text }];
     let stopReason = "end_turn";
-    for (;;) {
+    modelLoop: for (;;) {
+      const maxCalls = spec.guardrails?.budgets?.maxModelCallsPerTurn ?? defaultMaxModelCalls;
       if (modelCalls >= maxCalls) {
         end = { outcome: "failed", reason: "ToolLoop", message: `the model made ${modelCalls} calls in this turn, the most allowed` };
         break;
@@ -124,7 +151,11 @@ export async function runTurn(request: TurnRequest, dependencies: TurnDependenci
           addUsage(callUsage, event.usage);
           addUsage(usage, event.usage);
         } else if (event.type === "tool_call") {
-          calls.push({ callId: event.callId, name: event.name, argumentsJson: event.argumentsJson });
+          // After a handoff the receiver's call ids may repeat the giver's (scripted ids do); they must stay unique in the turn.
+          let callId = event.callId;
+          for (let n = 2; usedCallIds.has(callId); n++) callId = `${event.callId}-${n}`;
+          usedCallIds.add(callId);
+          calls.push({ callId, name: event.name, argumentsJson: event.argumentsJson });
         } else {
           stopReason = event.stopReason;
         }
@@ -144,6 +175,20 @@ export async function runTurn(request: TurnRequest, dependencies: TurnDependenci
         if (answer.badCall) badToolCalls++;
         input.push({ type: "tool_call", ...call }, { type: "tool_result", callId: call.callId, output: answer.output, isError: answer.isError });
         signal.throwIfAborted();
+        const handoff = handoffRequest(call, answer);
+        const receiver = handoff && request.agents.find((agent) => agent.metadata?.name === handoff.toAgent);
+        if (!handoff || !receiver) continue;
+        if (++handoffs > maxHandoffsPerTurn) {
+          end = { outcome: "failed", reason: "HandoffLoop", message: `the agents handed this turn off ${handoffs} times; at most ${maxHandoffsPerTurn} handoffs are allowed per turn` };
+          break modelLoop;
+        }
+        await sink.emit({ agent: agentName, turn, payload: { case: "handoff", value: create(HandoffSchema, { toAgent: handoff.toAgent, message: handoff.message }) } });
+        const giver = agentName;
+        agentName = handoff.toAgent;
+        ({ spec, model, tools } = await act(receiver, agentName));
+        // The receiver starts the rest of the turn afresh on the user's message and the giver's note; the giver's further calls are dropped.
+        input = [...request.history, { type: "user", text: handoffInput(user.text, giver, handoff.message) }];
+        break;
       }
       if (badToolCalls > maxBadToolCalls) {
         end = { outcome: "failed", reason: "BadToolCalls", message: `the model made ${badToolCalls} tool calls that named no offered tool or had malformed arguments` };
