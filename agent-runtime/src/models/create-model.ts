@@ -11,6 +11,7 @@ import { createAnthropicModel } from "./anthropic.js";
 import type { Model } from "./model.js";
 import { createOpenAiChatModel } from "./openai.js";
 import { createOpenAiResponsesModel } from "./openai-responses.js";
+import { withPricing } from "./pricing.js";
 import { defaultRetryPolicy, type RetryPolicy } from "./retry.js";
 import { createScriptedModel } from "./scripted-model.js";
 
@@ -36,8 +37,14 @@ function apiKeyOf(spec: ModelSpec, dependencies: ModelDependencies): string | un
   return value;
 }
 
-/** Creates the factory the daemon uses: one adapter per provider. */
+/** Creates the factory the daemon uses: one adapter per provider, its usage priced when the spec has pricing. */
 export function createModelFactory(dependencies: ModelDependencies): ModelFactory {
+  const adapterFor = createAdapterFactory(dependencies);
+  return (spec) => (spec.pricing ? withPricing(adapterFor(spec), spec.pricing) : adapterFor(spec));
+}
+
+/** The adapter for a spec's provider and API. */
+function createAdapterFactory(dependencies: ModelDependencies): ModelFactory {
   return (spec) => {
     const policy = dependencies.retry ?? defaultRetryPolicy;
     const common = {

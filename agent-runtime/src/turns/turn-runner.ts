@@ -62,6 +62,7 @@ function addUsage(total: Usage, report: ModelUsageReport): void {
   total.inputTokens += BigInt(report.inputTokens);
   total.outputTokens += BigInt(report.outputTokens);
   total.cachedInputTokens += BigInt(report.cachedInputTokens);
+  total.costUsd += report.costUsd ?? 0;
 }
 
 /** Runs one turn to its end and returns how it ended; only a failure to write events or the log rejects. */
