@@ -4,9 +4,12 @@
  * 401 end the turn with a clear TurnFailed and the daemon answers the next message; malformed
  * tool arguments and an unknown tool come back to the model as failed calls it can repair; a
  * model that keeps calling tools is stopped at the agent's bound; CancelTurn during a model
- * stream ends the turn cancelled and the provider sees the request go away.
+ * stream ends the turn cancelled and the provider sees the request go away, and during a shell
+ * tool kills the tool's whole process group.
  */
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { Client } from "@connectrpc/connect";
 import { AgentService, ModelProvider } from "@raworc/proto/gen/raworc/v1/agent_pb.js";
 import { ToolCallStatus } from "@raworc/proto/gen/raworc/v1/event_pb.js";
@@ -15,7 +18,7 @@ import { SessionService } from "@raworc/proto/gen/raworc/v1/session_pb.js";
 import { clientOf, login } from "@raworc/test-support/clients.js";
 import { startTestServer, type TestServer } from "@raworc/test-support/control-plane.js";
 import { openAiError, startFakeOpenAi, type FakeOpenAi } from "@raworc/test-support/fake-llm/index.js";
-import { DrivenSession, payloads, type TurnResult } from "../testing/session-driver.js";
+import { DrivenSession, eventually, payloads, type TurnResult } from "../testing/session-driver.js";
 
 const namespace = "default";
 const apiKey = "sk-faults-e2e-90d1ee";
@@ -26,6 +29,16 @@ function outcome(result: TurnResult): [string, string, string] {
   if (p.case === "turnFailed") return [p.case, p.value.reason, p.value.message];
   if (p.case === "turnCancelled") return [p.case, p.value.reason, ""];
   return [p.case ?? "", "", ""];
+}
+
+/** Whether a process with this pid exists. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== "ESRCH";
+  }
 }
 
 /** The tool results the model was given back in a Chat Completions request, by call id. */
@@ -155,5 +168,28 @@ describe("model faults and cancel end to end (real control plane, real daemon, f
 
     fake.reply({ text: ["still here"] });
     assert.equal((await session.turn("still there?")).reply, "still here");
+  });
+
+  it("CancelTurn during a running shell tool kills its whole process group and ends the turn cancelled; the next message completes", async () => {
+    const before = fake.requests.length;
+    const command = "sleep 30 & echo $! > sleep.pid; echo $$ > shell.pid; wait";
+    fake.reply({ toolCalls: [{ id: "call_sleep", name: "shell", argumentPieces: [JSON.stringify({ command })] }] });
+    const workspace = join(server.dataDir, "sessions", (await session.get()).metadata!.uid, "workspace");
+    const turn = await session.send("sleep a while");
+    const pidIn = async (file: string): Promise<number> => Number((await readFile(join(workspace, file), "utf8").catch(() => "")).trim());
+    const [shellPid, sleepPid] = await eventually("the shell and its sleep running", () => Promise.all([pidIn("shell.pid"), pidIn("sleep.pid")]), (pids) => pids.every((pid) => pid > 0));
+    assert.ok(alive(shellPid) && alive(sleepPid));
+
+    assert.equal((await sessions().cancelTurn({ ref: session.ref, turn, reason: "too slow" })).turn, turn);
+    // Well inside the 30 s the sleep would take: the cancel, not the sleep, ended the turn.
+    const cancelled = await session.ended(turn, 20_000);
+    assert.deepEqual(outcome(cancelled), ["turnCancelled", "Cancelled", ""]);
+    assert.equal(payloads(cancelled, "toolCallCompleted")[0]?.status, ToolCallStatus.CANCELLED);
+    await eventually("the shell and its background sleep gone", () => Promise.resolve([alive(shellPid), alive(sleepPid)]), (left) => !left.some(Boolean), 20_000);
+    assert.equal(fake.requests.length - before, 1, "the model is not called after the cancel");
+
+    fake.reply({ text: ["awake"] });
+    assert.equal((await session.turn("awake?")).reply, "awake");
+    assert.ok(toolMessages(fake.requests.at(-1)!.body).has("call_sleep"), "the cancelled call is answered in the next turn's history");
   });
 });
