@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
-import { ModelApi, ModelProvider } from "@raworc/proto/gen/raworc/v1/agent_pb.js";
+import { create } from "@bufbuild/protobuf";
+import { ModelApi, ModelProvider, ModelSpecSchema } from "@raworc/proto/gen/raworc/v1/agent_pb.js";
 import { openAiError, startFakeOpenAiResponses, type FakeOpenAiResponses } from "@raworc/test-support/fake-llm/index.js";
 import { ModelError } from "../errors.js";
+import { createLogger } from "../logger.js";
+import { createModelFactory } from "./create-model.js";
 import type { ModelStreamEvent } from "./model.js";
 import { canaryKey, collect, testModel, textOf } from "./provider-test-kit.js";
 
@@ -108,6 +111,14 @@ describe("OpenAI adapter (Responses API) against a fake OpenAI server", () => {
       return true;
     });
     assert.equal(fake.requests.length, 3);
+  });
+
+  it("honours ModelSpec.max_retries over the daemon's policy", async () => {
+    const factory = createModelFactory({ log: createLogger("silent", {}), secret: () => canaryKey, retry: { maxRetries: 5, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 60_000 } });
+    const spec = create(ModelSpecSchema, { provider: ModelProvider.OPENAI, api: ModelApi.RESPONSES, name: "m", baseUrl: fake.baseURL, apiKey: { secret: "llm", key: "k" }, maxRetries: 1 });
+    for (let index = 0; index < 5; index++) fake.enqueue(openAiError(503, "unavailable", { "retry-after": "0" }));
+    await assert.rejects(collect(factory(spec), [{ type: "user", text: "hi" }]), /gave up after 2 attempts/);
+    assert.equal(fake.requests.length, 2);
   });
 
   it("does not retry a 401 and scrubs echoes of the key", async () => {
