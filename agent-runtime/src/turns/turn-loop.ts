@@ -9,9 +9,9 @@ import type { EventSink } from "../channel/event-sink.js";
 import { describeError, type TurnCancelledError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { ModelFactory } from "../models/create-model.js";
-import type { ModelInputItem } from "../models/model.js";
-import type { ConversationLog, TurnRecord } from "../state/conversation-log.js";
+import type { ConversationLog } from "../state/conversation-log.js";
 import type { SessionTools } from "../tools/session-tools.js";
+import { conversationHistory } from "./conversation-history.js";
 import { runTurn } from "./turn-runner.js";
 
 /** What the turn loop needs. */
@@ -28,17 +28,6 @@ export interface TurnLoopOptions {
   readonly onFatal: (error: unknown) => void;
   /** Runs at each turn boundary, after the turn's end is recorded and before the next turn starts (the turn checkpoint). */
   readonly onTurnEnded?: (turn: number) => Promise<unknown>;
-}
-
-/** The conversation before `turn` as model input: each earlier turn's message and reply. */
-export function conversationHistory(records: readonly TurnRecord[], turn: number): ModelInputItem[] {
-  const items: ModelInputItem[] = [];
-  for (const record of records) {
-    if (record.turn >= turn || !record.ended) continue;
-    items.push({ type: "user", text: record.user.text });
-    if (record.ended.text !== "") items.push({ type: "assistant", text: record.ended.text });
-  }
-  return items;
 }
 
 /** Runs turns one at a time. */
@@ -100,7 +89,7 @@ export class TurnLoop {
           {
             user: next.user,
             agents: this.options.agents(),
-            history: conversationHistory(records, next.turn),
+            history: conversationHistory(this.options.conversation.entries, next.turn),
             previousAgent: this.options.conversation.lastAgent(),
             signal: controller.signal,
           },

@@ -71,6 +71,7 @@ function addUsage(total: Usage, report: ModelUsageReport): void {
   total.inputTokens += BigInt(report.inputTokens);
   total.outputTokens += BigInt(report.outputTokens);
   total.cachedInputTokens += BigInt(report.cachedInputTokens);
+  total.costUsd += report.costUsd ?? 0;
 }
 
 /** The agent acting in the turn. */

@@ -138,3 +138,9 @@ export async function listTurns(conn: Connection, ref: ObjectRefText): Promise<T
   } while (pageToken);
   return out;
 }
+
+/** Asks the session's daemon to stop its running turn (only `turn`, when given); returns the turn asked to stop, 0 when none ran. */
+export async function cancelTurn(conn: Connection, ref: ObjectRefText, reason: string, turn?: number): Promise<number> {
+  const res = await client(conn).cancelTurn({ ref, reason, ...(turn === undefined ? {} : { turn }) }, { signal: conn.signal });
+  return res.turn;
+}

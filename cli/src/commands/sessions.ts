@@ -19,6 +19,7 @@ import type { GlobalOptions } from "../target.js";
 import { addGetCommand, objectGroupCommand, refFor, withNamespaceOption, type NamespaceFlags } from "./object-commands.js";
 import { runObjectTasks } from "./run-objects.js";
 import {
+  cancelTurn,
   changeSession,
   listEvents,
   listSessions,
@@ -224,6 +225,20 @@ function addMessaging(group: Command, io: Io): void {
       if (outcome.outcome !== "completed") throw new UsageError(`turn ${outcome.turn} ${outcome.outcome}: ${outcome.reason}`);
     });
   withNamespaceOption(send, sessionKind);
+
+  const cancel = group
+    .command("cancel")
+    .description("stop the session's running turn (its model stream and running tools); the turn ends cancelled and the session stays usable")
+    .argument("<name>", "the session")
+    .option("--turn <n>", "cancel only if this turn is the running one", wholeNumber)
+    .option("--reason <text>", "why, recorded in the TurnCancelled event and the audit log", "")
+    .action(async (name: string, flags: NamespaceFlags & { turn?: number; reason: string }, cmd: Command) => {
+      const { conn, format } = await setup(cmd, io);
+      const turn = await cancelTurn(conn, refFor(sessionKind, name, flags.namespace), flags.reason, flags.turn);
+      if (format !== "table") io.stdout.write(formatOutput({ turn }, format, () => ({ columns: [], rows: [] })));
+      else io.stdout.write(turn === 0 ? `session/${name}: no turn was running\n` : `session/${name}: turn ${turn} asked to stop\n`);
+    });
+  withNamespaceOption(cancel, sessionKind);
 
   const watch = group
     .command("watch")
