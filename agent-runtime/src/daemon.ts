@@ -20,6 +20,7 @@ import { ConversationLog } from "./state/conversation-log.js";
 import { DaemonStateStore, readDaemonState } from "./state/daemon-state.js";
 import { ensureVolumeLayout, volumeLayout } from "./state/layout.js";
 import { adoptRemixCopy } from "./turns/adopt-remix.js";
+import { ApprovalBroker } from "./turns/approvals.js";
 import { recoverTurns } from "./turns/recovery.js";
 import { TurnLoop } from "./turns/turn-loop.js";
 import { applyWorkItem } from "./turns/work-items.js";
@@ -79,12 +80,15 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
   let stopping: Promise<void> | undefined;
   let fatal: unknown;
   const models = createModelFactory({ log, secret: (name, key) => secrets[name]?.data[key] });
+  const approvals = new ApprovalBroker();
   const turns = new TurnLoop({
     conversation,
     sink,
     models,
     agents: () => agents,
     log,
+    approvals,
+    secrets: { value: (name, key) => secrets[name]?.data[key], values: () => Object.values(secrets).flatMap((secret) => Object.values(secret.data)) },
     onFatal: (error) => {
       fatal = error;
       channel.stop();
@@ -122,7 +126,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     ready: () => ({ lastTurn: conversation.lastEndedTurn(), activeTurn: turns.activeTurn }),
     async workItem(seq, item) {
       if (stopping) return;
-      await ledger.receive(seq, () => applyWorkItem(seq, item.item, { conversation, turns, log }));
+      await ledger.receive(seq, () => applyWorkItem(seq, item.item, { conversation, turns, log, approvals }));
     },
     shutdown(shutdown) {
       const terminate = shutdown.reason === ShutdownReason.TERMINATE;

@@ -16,6 +16,7 @@ import type { ConversationLog, ToolCallOutcome, ToolResultEntry } from "../state
 import { createBuiltinTools } from "../tools/builtin-tools.js";
 import { capText } from "../tools/output-cap.js";
 import { DEFAULT_TOOL_LIMITS, type Tool, type ToolLimits, type ToolResult } from "../tools/tool.js";
+import type { GuardrailStop, TurnGuardrails } from "./turn-guardrails.js";
 
 /** Built-in tool names a ToolSpec may name that this daemon cannot run yet. */
 const notYetAvailable = new Set(["handoff", "knowledge_search"]);
@@ -45,11 +46,19 @@ export interface AgentTools {
   lookup(name: string): OfferedTool | undefined;
 }
 
-/** The built-in tools an agent spec enables, with their limits; others are listed as unavailable. */
-export function agentTools(spec: AgentSpec): AgentTools {
+/**
+ * The built-in tools an agent spec enables, with their limits; others are listed as unavailable.
+ * `secret` gives the values of secret-sourced env vars (a missing one is left unset); http_fetch
+ * gets the spec's egress policy.
+ */
+export function agentTools(spec: AgentSpec, secret: (name: string, key: string) => string | undefined = () => undefined): AgentTools {
   const env: Record<string, string> = {};
-  for (const variable of spec.env) if (variable.source.case === "value") env[variable.name] = variable.source.value;
-  const builtins = createBuiltinTools({ shell: { env } });
+  for (const variable of spec.env) {
+    const value = variable.source.case === "value" ? variable.source.value : variable.source.case === "secret" ? secret(variable.source.value.secret, variable.source.value.key) : undefined;
+    if (value !== undefined) env[variable.name] = value;
+  }
+  const egress = spec.guardrails?.toolCall;
+  const builtins = createBuiltinTools({ shell: { env }, http: { allowHosts: egress?.egressAllowHosts ?? [], allowPrivateNetwork: egress?.allowPrivateNetwork ?? false } });
   const offered = new Map<string, OfferedTool>();
   const unavailable: string[] = [];
   for (const toolSpec of spec.tools) {
@@ -92,6 +101,8 @@ export interface ToolCallContext {
   readonly turn: number;
   /** The turn's signal: cancelling the turn stops the tool. */
   readonly signal: AbortSignal;
+  /** The turn's guardrails: tool-call policy and approval before the tool runs, redaction of what it returns. */
+  readonly gate?: Pick<TurnGuardrails, "beforeTool" | "afterTool" | "redactFor">;
 }
 
 /** What a call came to, for the conversation given back to the model. */
@@ -102,6 +113,8 @@ export interface ToolCallAnswer {
   readonly badCall: boolean;
   /** Whether the result was recorded before (the call was not run again). */
   readonly reused: boolean;
+  /** An output deny pattern withheld the result: the turn must stop. */
+  readonly stop?: GuardrailStop;
 }
 
 const statusOf: Record<ToolResult["status"], ToolCallOutcome> = {
@@ -164,11 +177,13 @@ export async function runToolCall(call: ModelToolCall, context: ToolCallContext)
     context.log.info({ turn, callId: call.callId, tool: recorded.name }, "tool call already answered; reusing its recorded result");
     return { output: recorded.output, isError: recorded.outcome !== "succeeded", badCall: false, reused: true };
   }
+  const gate = context.gate;
+  const shownArguments = gate ? await gate.redactFor(call.callId, "tool call's arguments", call.argumentsJson) : call.argumentsJson;
   await sink.emit(
     {
       agent,
       turn,
-      payload: { case: "toolCallStarted", value: create(ToolCallStartedSchema, { toolCallId: call.callId, tool: call.name, argumentsJson: call.argumentsJson }) },
+      payload: { case: "toolCallStarted", value: create(ToolCallStartedSchema, { toolCallId: call.callId, tool: call.name, argumentsJson: shownArguments }) },
     },
     (seq) =>
       conversation.append({
@@ -177,7 +192,7 @@ export async function runToolCall(call: ModelToolCall, context: ToolCallContext)
         agent,
         callId: call.callId,
         name: call.name,
-        argumentsJson: call.argumentsJson,
+        argumentsJson: shownArguments,
         seq: seq.toString(),
         at: new Date().toISOString(),
       }),
@@ -199,11 +214,13 @@ export async function runToolCall(call: ModelToolCall, context: ToolCallContext)
     badCall = true;
     result = { output: parsed.error, status: "error", truncated: false };
   } else {
-    result = await runWithLimit(offered, parsed.args, context.workspace, signal);
+    result = (await gate?.beforeTool(call, parsed.args, signal)) ?? (await runWithLimit(offered, parsed.args, context.workspace, signal));
   }
   const durationMsTaken = Date.now() - startedAt;
   const outcome = statusOf[result.status];
-  const shown = capText(result.output, maxEventOutputBytes);
+  const checked = gate ? await gate.afterTool(call, result.output) : { output: result.output };
+  const output = checked.output;
+  const shown = capText(output, maxEventOutputBytes);
   const entry: Omit<ToolResultEntry, "seq" | "event" | "at"> = {
     kind: "tool_result",
     turn,
@@ -211,7 +228,7 @@ export async function runToolCall(call: ModelToolCall, context: ToolCallContext)
     callId: call.callId,
     name: call.name,
     outcome,
-    output: result.output,
+    output,
     truncated: result.truncated,
     ...(result.exitCode === undefined ? {} : { exitCode: result.exitCode }),
     durationMs: durationMsTaken,
@@ -228,7 +245,7 @@ export async function runToolCall(call: ModelToolCall, context: ToolCallContext)
           status: toolCallStatus(outcome),
           output: shown.output,
           outputTruncated: result.truncated || shown.truncated,
-          error: outcome === "succeeded" ? "" : result.output.slice(0, maxErrorChars),
+          error: outcome === "succeeded" ? "" : output.slice(0, maxErrorChars),
           ...(result.exitCode === undefined ? {} : { exitCode: result.exitCode }),
           duration: durationFromMs(durationMsTaken),
         }),
@@ -237,5 +254,5 @@ export async function runToolCall(call: ModelToolCall, context: ToolCallContext)
     (seq, event) =>
       conversation.append({ ...entry, seq: seq.toString(), event: Buffer.from(toBinary(SessionEventSchema, event)).toString("base64"), at: new Date().toISOString() }),
   );
-  return { output: result.output, isError: outcome !== "succeeded", badCall, reused: false };
+  return { output, isError: outcome !== "succeeded", badCall, reused: false, ...(checked.stop ? { stop: checked.stop } : {}) };
 }

@@ -11,7 +11,8 @@ import type { Logger } from "../logger.js";
 import type { ModelFactory } from "../models/create-model.js";
 import type { ModelInputItem } from "../models/model.js";
 import type { ConversationLog, TurnRecord } from "../state/conversation-log.js";
-import { runTurn } from "./turn-runner.js";
+import type { ApprovalBroker } from "./approvals.js";
+import { runTurn, type SessionSecrets } from "./turn-runner.js";
 
 /** What the turn loop needs. */
 export interface TurnLoopOptions {
@@ -23,6 +24,10 @@ export interface TurnLoopOptions {
   readonly log: Logger;
   /** Called when a turn could not record its events (the volume failed): the daemon cannot go on. */
   readonly onFatal: (error: unknown) => void;
+  /** The secrets of the latest Welcome, for tools and redaction. */
+  readonly secrets?: SessionSecrets;
+  /** Where tool calls wait for approval. */
+  readonly approvals?: ApprovalBroker;
 }
 
 /** The conversation before `turn` as model input: each earlier turn's message and reply. */
