@@ -138,3 +138,8 @@ export async function listTurns(conn: Connection, ref: ObjectRefText): Promise<T
   } while (pageToken);
   return out;
 }
+
+/** Answers a tool call waiting for approval in a session (approve runs it, deny refuses it). */
+export async function decideToolCall(conn: Connection, ref: ObjectRefText, toolCallId: string, approve: boolean, reason = ""): Promise<void> {
+  await client(conn).approveToolCall({ ref, toolCallId, approve, reason }, { signal: conn.signal });
+}
