@@ -183,7 +183,7 @@ export class TurnGuardrails {
         value: create(ApprovalRequestedSchema, {
           toolCallId: call.callId,
           tool: call.name,
-          argumentsJson: shown.length > 262_144 ? redactedMarker : shown,
+          argumentsJson: Buffer.byteLength(shown) > 262_144 ? redactedMarker : shown,
           reason: requirement.reason,
           expiresAt: timestampFromMs(Date.now() + requirement.timeoutMs),
         }),

@@ -119,7 +119,7 @@ export async function runTurn(request: TurnRequest, dependencies: TurnDependenci
     if (!spec?.model) throw new UnsupportedError(`agent "${agentName}" has no model`);
     const workspace = dependencies.workspace ?? dirname(dirname(conversation.file));
     const secrets = dependencies.secrets;
-    guard = new TurnGuardrails({
+    const turnGuard = new TurnGuardrails({
       sink,
       agent: agentName,
       turn,
@@ -129,10 +129,11 @@ export async function runTurn(request: TurnRequest, dependencies: TurnDependenci
       approvals: dependencies.approvals ?? new ApprovalBroker(),
       sessionUsage: recordedSessionUsage(conversation.entries),
     });
-    const budget = guard.budget;
+    guard = turnGuard;
+    const budget = turnGuard.budget;
     const maxDurationMs = budget.maxDurationMs;
     if (maxDurationMs !== undefined) durationTimer = setTimeout(() => budgetController.abort(budgetStop(budget.durationStop())), maxDurationMs);
-    guard.checkInput(user.text);
+    turnGuard.checkInput(user.text);
     const model = dependencies.models(spec.model);
     const tools = agentTools(spec, (name, key) => secrets?.value(name, key));
     if (tools.unavailable.length > 0) log.warn({ turn, agent: agentName, tools: tools.unavailable }, "the agent names tools this daemon cannot run yet; they are not offered");
@@ -145,9 +146,9 @@ export async function runTurn(request: TurnRequest, dependencies: TurnDependenci
       const calls: ModelToolCall[] = [];
       let callText = "";
       let callUsage: Usage | undefined;
-      const reply = guard.textStream();
+      const reply = turnGuard.textStream();
       const emitText = async (step: ReturnType<typeof reply.push>) => {
-        await guard?.streamed(step);
+        await turnGuard.streamed(step);
         for (const piece of splitText(step.text)) {
           await sink.emit({ agent: agentName, turn, payload: { case: "textDelta", value: create(TextDeltaSchema, { text: piece }) } });
           callText += piece;
@@ -183,7 +184,7 @@ export async function runTurn(request: TurnRequest, dependencies: TurnDependenci
       for (const call of calls) {
         const toolStop = conversation.toolResult(turn, call.callId) ? undefined : budget.beforeToolCall(toolCalls);
         if (toolStop) throw budgetStop(toolStop);
-        const answer = await runToolCall(call, { sink, conversation, log, tools, workspace, agent: agentName, turn, signal: turnSignal, gate: guard });
+        const answer = await runToolCall(call, { sink, conversation, log, tools, workspace, agent: agentName, turn, signal: turnSignal, gate: turnGuard });
         if (!answer.reused) toolCalls++;
         if (answer.badCall) badToolCalls++;
         if (answer.stop) throw answer.stop;
