@@ -39,6 +39,8 @@ function view(events: readonly SessionEvent[]): string[] {
         return [`failed:${payload.value.reason}`];
       case "turnCompleted":
         return ["completed"];
+      case "turnCancelled":
+        return [`cancelled:${payload.value.reason}`];
       case "textDelta":
         return [`text:${payload.value.text}`];
       default:
@@ -198,6 +200,24 @@ describe("guardrails and approvals end to end (real server, real daemon, fake Op
     const late = await sessions.approveToolCall({ ref: ref("g-approval"), toolCallId: "call_touch", approve: true }).catch((e: unknown) => ConnectError.from(e));
     assert.equal(late instanceof ConnectError && late.code, Code.FailedPrecondition, "no longer pending");
     assert.deepEqual(auditView(await auditRows("g-approval")), ["guardrail/tool_call:require_approval:OK:Session/default/g-approval"]);
+  });
+
+  it("approval cancelled: CancelTurn while a call waits ends the approval CANCELLED and the turn cancelled; the call never runs", async () => {
+    const session = await ready("g-cancel", "gate-approval");
+    fake.reply({ toolCalls: [{ id: "call_wait", name: "shell", argumentPieces: ['{"command":"touch cancelled.txt"}'] }] });
+    const events = await turn("g-cancel", "touch it", async () => {
+      await eventually("the pending approval", () => get("g-cancel"), (s) => (s.status?.pendingApprovals.length ?? 0) > 0, 60_000);
+      assert.equal((await sessions.cancelTurn({ ref: ref("g-cancel"), reason: "changed my mind" })).turn, 1);
+    });
+    assert.deepEqual(view(events), [
+      "guardrail:TOOL_CALL:REQUIRE_APPROVAL:tools[0].require_approval",
+      "approval-requested:call_wait",
+      "approval:CANCELLED",
+      "tool:shell:CANCELLED",
+      "cancelled:Cancelled",
+    ]);
+    assert.equal(await exists(join(workspace(session), "cancelled.txt")), false);
+    assert.deepEqual((await get("g-cancel")).status?.pendingApprovals, []);
   });
 
   it("approval timed out: an unanswered call is denied when approvals.timeout passes", async () => {
