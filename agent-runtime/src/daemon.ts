@@ -24,6 +24,7 @@ import { SessionTools } from "./tools/session-tools.js";
 import { DaemonStateStore, readDaemonState } from "./state/daemon-state.js";
 import { ensureVolumeLayout, volumeLayout } from "./state/layout.js";
 import { adoptRemixCopy } from "./turns/adopt-remix.js";
+import { ApprovalBroker } from "./turns/approvals.js";
 import { recoverTurns } from "./turns/recovery.js";
 import { TurnLoop } from "./turns/turn-loop.js";
 import { applyWorkItem } from "./turns/work-items.js";
@@ -87,6 +88,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
   const secret = (name: string, key: string): string | undefined => secrets[name]?.data[key];
   const models = createModelFactory({ log, secret });
   const sessionTools = new SessionTools({ workspace: config.workspace, secret });
+  const approvals = new ApprovalBroker();
   const turns = new TurnLoop({
     conversation,
     sink,
@@ -95,6 +97,8 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     log,
     onTurnEnded: (turn) => checkpointEndedTurn(turn, checkpoints),
     sessionTools,
+    approvals,
+    secrets: { value: secret, values: () => Object.values(secrets).flatMap((values) => Object.values(values.data)) },
     onFatal: (error) => {
       fatal = error;
       channel.stop();
@@ -142,7 +146,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     ready: () => ({ lastTurn: conversation.lastEndedTurn(), activeTurn: turns.activeTurn }),
     async workItem(seq, item) {
       if (stopping) return;
-      await ledger.receive(seq, () => applyWorkItem(seq, item.item, { conversation, turns, log }));
+      await ledger.receive(seq, () => applyWorkItem(seq, item.item, { conversation, turns, log, approvals }));
     },
     shutdown(shutdown) {
       const terminate = shutdown.reason === ShutdownReason.TERMINATE;

@@ -11,7 +11,7 @@ import { TurnCancelledError } from "../errors.js";
 import { createModelFactory } from "../models/create-model.js";
 import { ConversationLog } from "../state/conversation-log.js";
 import { SessionTools } from "../tools/session-tools.js";
-import { TurnLoop } from "../turns/turn-loop.js";
+import { TurnLoop, type TurnLoopOptions } from "../turns/turn-loop.js";
 import { silentLogger, tempVolume, type TempVolume } from "./fixtures.js";
 
 /** One open session volume with its turn loop. */
@@ -32,8 +32,8 @@ export interface SessionHarness {
   close(): Promise<void>;
 }
 
-/** Opens a harness on `existing` (a new temporary volume by default) running `agents`. */
-export async function openSession(agents: readonly Agent[], existing?: TempVolume): Promise<SessionHarness> {
+/** Opens a harness on `existing` (a new temporary volume by default) running `agents`, with the session's secrets and approvals when given. */
+export async function openSession(agents: readonly Agent[], existing?: TempVolume, extra: Pick<TurnLoopOptions, "secrets" | "approvals"> = {}): Promise<SessionHarness> {
   const volume = existing ?? (await tempVolume());
   const log = silentLogger();
   const conversation = await ConversationLog.open(volume.conversationFile);
@@ -49,6 +49,7 @@ export async function openSession(agents: readonly Agent[], existing?: TempVolum
     log,
     sessionTools,
     onFatal: (error) => fatal.push(error),
+    ...extra,
   });
   let messages = 0;
   const events = (): SessionEvent[] => {

@@ -20,6 +20,7 @@ import type { McpReport } from "../tools/mcp/mcp-servers.js";
 import { capText } from "../tools/output-cap.js";
 import type { SessionTools } from "../tools/session-tools.js";
 import { DEFAULT_TOOL_LIMITS, type Tool, type ToolLimits, type ToolResult } from "../tools/tool.js";
+import type { GuardrailStop, TurnGuardrails } from "./turn-guardrails.js";
 
 /** Time a tool gets past its own limit to stop by itself before the turn gives up waiting for it. */
 const stopGraceMs = 5_000;
@@ -58,13 +59,24 @@ export interface AgentToolsContext {
   readonly sessionTools: SessionTools;
   /** Reports an MCP server's trouble (a Log event of the turn). */
   readonly report: McpReport;
+  /** The values of secret-sourced env vars (a missing one is left unset); none when absent. */
+  readonly secret?: (name: string, key: string) => string | undefined;
 }
 
-/** The tools an agent spec enables (built-in, handoff, knowledge_search, its MCP servers' tools), with their limits. */
+/**
+ * The tools an agent spec enables (built-in, handoff, knowledge_search, its MCP servers' tools),
+ * with their limits; the shell gets the spec's env (secret-sourced values included) and
+ * http_fetch the spec's egress policy.
+ */
 export async function agentTools(spec: AgentSpec, context: AgentToolsContext): Promise<AgentTools> {
+  const secret = context.secret ?? (() => undefined);
   const env: Record<string, string> = {};
-  for (const variable of spec.env) if (variable.source.case === "value") env[variable.name] = variable.source.value;
-  const builtins = new Map(createBuiltinTools({ shell: { env } }));
+  for (const variable of spec.env) {
+    const value = variable.source.case === "value" ? variable.source.value : variable.source.case === "secret" ? secret(variable.source.value.secret, variable.source.value.key) : undefined;
+    if (value !== undefined) env[variable.name] = value;
+  }
+  const egress = spec.guardrails?.toolCall;
+  const builtins = new Map(createBuiltinTools({ shell: { env }, http: { allowHosts: egress?.egressAllowHosts ?? [], allowPrivateNetwork: egress?.allowPrivateNetwork ?? false } }));
   builtins.set("handoff", createHandoffTool(context.agent, context.agents));
   builtins.set("knowledge_search", createKnowledgeSearchTool(spec.knowledgeSources, context.sessionTools.knowledge(context.agent)));
   const offered = new Map<string, OfferedTool>();
@@ -111,6 +123,8 @@ export interface ToolCallContext {
   readonly turn: number;
   /** The turn's signal: cancelling the turn stops the tool. */
   readonly signal: AbortSignal;
+  /** The turn's guardrails: tool-call policy and approval before the tool runs, redaction of what it returns. */
+  readonly gate?: Pick<TurnGuardrails, "beforeTool" | "afterTool" | "redactFor">;
 }
 
 /** What a call came to, for the conversation given back to the model. */
@@ -121,6 +135,8 @@ export interface ToolCallAnswer {
   readonly badCall: boolean;
   /** Whether the result was recorded before (the call was not run again). */
   readonly reused: boolean;
+  /** An output deny pattern withheld the result: the turn must stop. */
+  readonly stop?: GuardrailStop;
 }
 
 const statusOf: Record<ToolResult["status"], ToolCallOutcome> = {
@@ -183,11 +199,13 @@ export async function runToolCall(call: ModelToolCall, context: ToolCallContext)
     context.log.info({ turn, callId: call.callId, tool: recorded.name }, "tool call already answered; reusing its recorded result");
     return { output: recorded.output, isError: recorded.outcome !== "succeeded", badCall: false, reused: true };
   }
+  const gate = context.gate;
+  const shownArguments = gate ? await gate.redactFor(call.callId, "tool call's arguments", call.argumentsJson) : call.argumentsJson;
   await sink.emit(
     {
       agent,
       turn,
-      payload: { case: "toolCallStarted", value: create(ToolCallStartedSchema, { toolCallId: call.callId, tool: call.name, argumentsJson: call.argumentsJson }) },
+      payload: { case: "toolCallStarted", value: create(ToolCallStartedSchema, { toolCallId: call.callId, tool: call.name, argumentsJson: shownArguments }) },
     },
     (seq) =>
       conversation.append({
@@ -196,7 +214,7 @@ export async function runToolCall(call: ModelToolCall, context: ToolCallContext)
         agent,
         callId: call.callId,
         name: call.name,
-        argumentsJson: call.argumentsJson,
+        argumentsJson: shownArguments,
         seq: seq.toString(),
         at: new Date().toISOString(),
       }),
@@ -218,11 +236,13 @@ export async function runToolCall(call: ModelToolCall, context: ToolCallContext)
     badCall = true;
     result = { output: parsed.error, status: "error", truncated: false };
   } else {
-    result = await runWithLimit(offered, parsed.args, context.workspace, signal);
+    result = (await gate?.beforeTool({ ...call, requiresApproval: offered.requiresApproval }, parsed.args, signal)) ?? (await runWithLimit(offered, parsed.args, context.workspace, signal));
   }
   const durationMsTaken = Date.now() - startedAt;
   const outcome = statusOf[result.status];
-  const shown = capText(result.output, maxEventOutputBytes);
+  const checked = gate ? await gate.afterTool(call, result.output) : { output: result.output };
+  const output = checked.output;
+  const shown = capText(output, maxEventOutputBytes);
   const entry: Omit<ToolResultEntry, "seq" | "event" | "at"> = {
     kind: "tool_result",
     turn,
@@ -230,7 +250,7 @@ export async function runToolCall(call: ModelToolCall, context: ToolCallContext)
     callId: call.callId,
     name: call.name,
     outcome,
-    output: result.output,
+    output,
     truncated: result.truncated,
     ...(result.exitCode === undefined ? {} : { exitCode: result.exitCode }),
     durationMs: durationMsTaken,
@@ -247,7 +267,7 @@ export async function runToolCall(call: ModelToolCall, context: ToolCallContext)
           status: toolCallStatus(outcome),
           output: shown.output,
           outputTruncated: result.truncated || shown.truncated,
-          error: outcome === "succeeded" ? "" : result.output.slice(0, maxErrorChars),
+          error: outcome === "succeeded" ? "" : output.slice(0, maxErrorChars),
           ...(result.exitCode === undefined ? {} : { exitCode: result.exitCode }),
           duration: durationFromMs(durationMsTaken),
         }),
@@ -256,5 +276,5 @@ export async function runToolCall(call: ModelToolCall, context: ToolCallContext)
     (seq, event) =>
       conversation.append({ ...entry, seq: seq.toString(), event: Buffer.from(toBinary(SessionEventSchema, event)).toString("base64"), at: new Date().toISOString() }),
   );
-  return { output: result.output, isError: outcome !== "succeeded", badCall, reused: false };
+  return { output, isError: outcome !== "succeeded", badCall, reused: false, ...(checked.stop ? { stop: checked.stop } : {}) };
 }

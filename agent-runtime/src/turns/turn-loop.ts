@@ -11,8 +11,9 @@ import type { Logger } from "../logger.js";
 import type { ModelFactory } from "../models/create-model.js";
 import type { ConversationLog } from "../state/conversation-log.js";
 import type { SessionTools } from "../tools/session-tools.js";
+import type { ApprovalBroker } from "./approvals.js";
 import { conversationHistory } from "./conversation-history.js";
-import { runTurn } from "./turn-runner.js";
+import { runTurn, type SessionSecrets } from "./turn-runner.js";
 
 /** What the turn loop needs. */
 export interface TurnLoopOptions {
@@ -28,6 +29,10 @@ export interface TurnLoopOptions {
   readonly onFatal: (error: unknown) => void;
   /** Runs at each turn boundary, after the turn's end is recorded and before the next turn starts (the turn checkpoint). */
   readonly onTurnEnded?: (turn: number) => Promise<unknown>;
+  /** The secrets of the latest Welcome, for tools and redaction. */
+  readonly secrets?: SessionSecrets;
+  /** Where tool calls wait for approval. */
+  readonly approvals?: ApprovalBroker;
 }
 
 /** Runs turns one at a time. */

@@ -144,3 +144,8 @@ export async function cancelTurn(conn: Connection, ref: ObjectRefText, reason: s
   const res = await client(conn).cancelTurn({ ref, reason, ...(turn === undefined ? {} : { turn }) }, { signal: conn.signal });
   return res.turn;
 }
+
+/** Answers a tool call waiting for approval in a session (approve runs it, deny refuses it). */
+export async function decideToolCall(conn: Connection, ref: ObjectRefText, toolCallId: string, approve: boolean, reason = ""): Promise<void> {
+  await client(conn).approveToolCall({ ref, toolCallId, approve, reason }, { signal: conn.signal });
+}

@@ -21,6 +21,7 @@ import { runObjectTasks } from "./run-objects.js";
 import {
   cancelTurn,
   changeSession,
+  decideToolCall,
   listEvents,
   listSessions,
   listTurns,
@@ -288,6 +289,24 @@ function addMessaging(group: Command, io: Io): void {
   withNamespaceOption(history, sessionKind);
 }
 
+function addApprovals(group: Command, io: Io): void {
+  for (const approve of [true, false]) {
+    const verb = approve ? "approve" : "deny";
+    const command = group
+      .command(verb)
+      .description(approve ? "approve a tool call waiting for approval: it runs" : "deny a tool call waiting for approval: it does not run, and the agent is told")
+      .argument("<name>", "the session")
+      .argument("<tool-call-id>", "the waiting call (see `sessions get`, or the approval request in `sessions watch`)")
+      .option("--reason <text>", "why, recorded with the decision")
+      .action(async (name: string, toolCallId: string, flags: NamespaceFlags & { reason?: string }, cmd: Command) => {
+        const { conn } = await setup(cmd, io);
+        await decideToolCall(conn, refFor(sessionKind, name, flags.namespace), toolCallId, approve, flags.reason ?? "");
+        io.stdout.write(`tool call ${toolCallId} ${approve ? "approved" : "denied"} in session/${name}\n`);
+      });
+    withNamespaceOption(command, sessionKind);
+  }
+}
+
 /** Adds `sessions` and its subcommands to the program. */
 export function configureSessionsCommand(program: Command, io: Io): void {
   const group = objectGroupCommand(program, sessionKind, "manage sessions: running agents with their own runtime and volume; send messages, watch, pause, resume, remix");
@@ -296,4 +315,5 @@ export function configureSessionsCommand(program: Command, io: Io): void {
   addList(group, io);
   addLifecycle(group, io);
   addMessaging(group, io);
+  addApprovals(group, io);
 }

@@ -9,6 +9,7 @@ import type { AttachRequest, TurnCheckpoint } from "@raworc/proto/gen/raworc/v1/
 import type { SessionRow } from "../../store/entities/session.js";
 import { appendDaemonEvents } from "../event-log.js";
 import { storeCheckpoint } from "../session-checkpoints.js";
+import { auditGuardrailDecisions } from "./guardrail-audit.js";
 
 /** A daemon message that carries a seq and must be stored. */
 export type SequencedMessage =
@@ -46,13 +47,17 @@ export function checkDaemonMessage(request: AttachRequest): SequencedMessage | u
 /**
  * Stores sequenced messages on a locked session, in order: events through the event log (a
  * resend is skipped), checkpoints in session_checkpoints under their seq. A seq that skips ahead throws
- * INVALID_ARGUMENT and the caller's transaction stores nothing. Returns the highest daemon
- * seq now committed.
+ * INVALID_ARGUMENT and the caller's transaction stores nothing. Guardrail decisions newly stored
+ * get their audit rows in the same transaction. Returns the highest daemon seq now committed.
  */
 export async function storeSequenced(em: EntityManager, row: SessionRow, messages: readonly SequencedMessage[]): Promise<bigint> {
   let events: { daemonSeq: bigint; event: SessionEvent }[] = [];
   const flushEvents = async () => {
-    if (events.length > 0) await appendDaemonEvents(em, row, events);
+    if (events.length > 0) {
+      const before = BigInt(row.lastDaemonSeq);
+      await appendDaemonEvents(em, row, events);
+      await auditGuardrailDecisions(em, row, events.filter((sent) => sent.daemonSeq > before));
+    }
     events = [];
   };
   for (const message of messages) {
