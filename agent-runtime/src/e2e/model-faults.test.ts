@@ -150,8 +150,11 @@ describe("model faults and cancel end to end (real control plane, real daemon, f
     for (let index = 1; index <= 3; index++) fake.reply({ toolCalls: [{ id: `call_loop_${index}`, name: "shell", argumentPieces: ['{"command": "true"}'] }] });
     const result = await session.turn("loop forever", "looper");
     const [kind, reason, message] = outcome(result);
-    assert.deepEqual([kind, reason], ["turnFailed", "ToolLoop"]);
-    assert.match(message, /the model made 3 calls in this turn, the most allowed/);
+    // The bound is the max_model_calls_per_turn budget: a GuardrailDecision names it and the turn fails BudgetExceeded.
+    assert.deepEqual([kind, reason], ["turnFailed", "BudgetExceeded"]);
+    assert.match(message, /the turn made 3 model calls, the most allowed/);
+    const [decision] = payloads(result, "guardrailDecision");
+    assert.equal(decision?.rule, "guardrails.budgets.max_model_calls_per_turn");
     assert.equal(fake.requests.length - before, 3, "no call past the bound");
     assert.equal(payloads(result, "toolCallCompleted").length, 3);
   });
