@@ -4,9 +4,9 @@
  * watcher or the reconciler but never loses or doubles anything. Listeners also get a
  * periodic wake-up from their own timers for the same reason.
  *
- * Within one process there is a shortcut: whoever commits can hand the hint (and the events it
- * stored) to this process's subscribers at once, without the NOTIFY round trip or a re-read;
- * the NOTIFY still goes out for every replica, and a repeated hint costs at most a read.
+ * Within one process there is a shortcut: whoever commits events can hand them to this
+ * process's watchers at once, without the NOTIFY round trip or a re-read; the NOTIFY still goes
+ * out for every replica, and a hint for events already handed over costs nothing.
  */
 import type { SessionEvent } from "@raworc/proto/gen/raworc/v1/event_pb.js";
 import pg from "pg";
@@ -66,11 +66,6 @@ export class Notifier {
     set.add(listener);
     this.listeners.set(channel, set);
     return () => set.delete(listener);
-  }
-
-  /** Delivers a hint to this process's subscribers now; call after the commit whose NOTIFY carries the same hint to every replica. */
-  hintLocally(channel: Channel, sessionId: string): void {
-    for (const listener of this.listeners.get(channel) ?? []) listener(sessionId);
   }
 
   /** Subscribes to the events this process commits for one session, handed over right after each commit; returns the unsubscribe function. */
