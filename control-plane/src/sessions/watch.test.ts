@@ -99,63 +99,103 @@ describe("watch fed from stored batches (real PostgreSQL, real attach stream)", 
    */
   const feedOnly = (): WatchDependencies => ({ orm, notifier: { subscribe: () => () => undefined, subscribeStored: (id, listener) => notifier.subscribeStored(id, listener) } });
 
-  /** Collects the seqs and delta texts the watch sends until `count` events have arrived; `afterFirst` runs (the watch unread) once the first has. */
-  async function watchUntil(deps: WatchDependencies, sessionId: string, count: number, afterFirst: () => Promise<void>, pageSize?: number) {
+  /** Resolves a waiter whenever something the test watches changes. */
+  function changes() {
+    let wake: (() => void) | undefined;
+    return {
+      poke: () => wake?.(),
+      /** Resolves once `ready()` holds, re-checking at each poke. */
+      until: async (ready: () => boolean) => {
+        while (!ready()) await new Promise<void>((resolve) => (wake = resolve));
+      },
+    };
+  }
+
+  /**
+   * Follows a watch in the background, on the real ORM with its statements counted (each
+   * completed database read of the watch pokes `changed`), until `count` events have arrived;
+   * with `pause`, it stops reading once `pause.after` has arrived until `pause.until` resolves.
+   */
+  function follow(sessionId: string, count: number, options: { pageSize?: number; pause?: { after: bigint; until: Promise<void> } } = {}) {
+    const { pageSize, pause } = options;
+    const changed = changes();
+    const seen = { seqs: [] as bigint[], texts: [] as string[], statements: 0 };
+    const counted = {
+      em: {
+        fork: () => {
+          const em = orm.em.fork();
+          const execute = em.execute.bind(em);
+          em.execute = (async (...args: Parameters<typeof execute>) => {
+            const result = await execute(...args);
+            seen.statements++;
+            changed.poke();
+            return result;
+          }) as typeof em.execute;
+          return em;
+        },
+      },
+    } as unknown as Orm;
     const client = new AbortController();
-    const seqs: bigint[] = [];
-    const texts: string[] = [];
-    const watch = watchSessionEvents(deps, sessionId, 0n, client.signal, { pollMs: 60_000, heartbeatMs: 120_000, ...(pageSize ? { pageSize } : {}) });
-    const first = await watch.next();
-    await afterFirst();
-    for (let next = first; !next.done; next = await watch.next()) {
-      const message = next.value.message;
-      if (message.case !== "event") continue;
-      seqs.push(message.value.seq);
-      if (message.value.payload.case === "textDelta") texts.push(message.value.payload.value.text);
-      if (seqs.length === count) break;
-    }
-    client.abort();
-    await watch.return(undefined);
-    return { seqs, texts };
+    const deps = { ...feedOnly(), orm: counted };
+    const done = (async () => {
+      for await (const res of watchSessionEvents(deps, sessionId, 0n, client.signal, { pollMs: 60_000, heartbeatMs: 120_000, ...(pageSize ? { pageSize } : {}) })) {
+        if (res.message.case !== "event") continue;
+        seen.seqs.push(res.message.value.seq);
+        if (res.message.value.payload.case === "textDelta") seen.texts.push(res.message.value.payload.value.text);
+        changed.poke();
+        if (seen.seqs.length === count) break;
+        if (pause && res.message.value.seq === pause.after) await pause.until;
+      }
+      client.abort();
+    })();
+    return { seen, until: changed.until, done };
   }
 
   const range = (n: number) => Array.from({ length: n }, (_, i) => BigInt(i + 1));
 
-  it("sends a daemon's committed batches without a hint or a poll, and fills a gap from the database, each seq once and in order", async () => {
+  it("sends a daemon's committed batches without reading them back, and fills a gap from the database, each seq once and in order", async () => {
     const { session, d } = await attached();
     const control = await sessions.withLocked(session.id, (em, row) => appendEvent(em, row, { payload: { case: "log", value: create(LogSchema, { message: "from the control plane" }) } }));
     assert.equal(control, 1n);
-    // The watch read seq 1 from the database at its start; everything after it is committed while it follows.
-    const seen = await watchUntil(feedOnly(), session.id, 6, async () => {
-      d.event(1n, "a");
-      d.event(2n, "b");
-      await d.ackedThrough(2n);
-      // An event stored by another writer is never handed over: the next batch shows the gap.
-      await sessions.withLocked(session.id, (em, row) => appendEvent(em, row, { payload: { case: "log", value: create(LogSchema, { message: "another writer" }) } }));
-      d.event(3n, "c");
-      d.event(4n, "d");
-      await d.ackedThrough(4n);
-    });
-    assert.deepEqual(seen.seqs, range(6));
-    assert.deepEqual(seen.texts, ["a", "b", "c", "d"]);
+    const watch = follow(session.id, 6);
+    // Caught up: the page (sizes, payloads) and the session's state have been read; it waits now.
+    await watch.until(() => watch.seen.statements >= 3);
+    const caughtUp = watch.seen.statements;
+    d.event(1n, "a");
+    d.event(2n, "b");
+    await d.ackedThrough(2n);
+    await watch.until(() => watch.seen.seqs.length >= 3);
+    assert.equal(watch.seen.statements, caughtUp, "the committed batch was handed over, not read back");
+    // An event stored by another writer is never handed over: the next batch shows the gap, and the watch reads.
+    await sessions.withLocked(session.id, (em, row) => appendEvent(em, row, { payload: { case: "log", value: create(LogSchema, { message: "another writer" }) } }));
+    d.event(3n, "c");
+    d.event(4n, "d");
+    await d.ackedThrough(4n);
+    await watch.done;
+    assert.deepEqual(watch.seen.seqs, range(6));
+    assert.deepEqual(watch.seen.texts, ["a", "b", "c", "d"]);
+    assert.ok(watch.seen.statements > caughtUp, "the gap was filled from the database");
   });
 
-  it("a watch that does not read while a burst is committed drops the held batches beyond a page and reads them back, once each", async () => {
+  it("a watch that stops reading while more than it may hold is committed forgets the held batches and reads them back, each event once", async () => {
     const { session, d } = await attached();
     const n = 300;
+    let resume!: () => void;
+    const watch = follow(session.id, n, { pageSize: 50, pause: { after: 1n, until: new Promise<void>((resolve) => (resume = resolve)) } });
+    // Caught up with an empty log: one page query and the session's state have been read.
+    await watch.until(() => watch.seen.statements >= 2);
+    const before = watch.seen.statements;
     d.event(1n, "e1");
     await d.ackedThrough(1n);
-    const seen = await watchUntil(
-      feedOnly(),
-      session.id,
-      n,
-      async () => {
-        for (let i = 2; i <= n; i++) d.event(BigInt(i), `e${i}`);
-        await d.ackedThrough(BigInt(n));
-      },
-      50,
-    );
-    assert.deepEqual(seen.seqs, range(n));
-    assert.deepEqual(seen.texts, Array.from({ length: n }, (_, i) => `e${i + 1}`));
+    // e1 is handed over; the client stops reading and the rest is committed meanwhile.
+    await watch.until(() => watch.seen.seqs.length >= 1);
+    assert.equal(watch.seen.statements, before, "e1 came as a committed batch");
+    for (let i = 2; i <= n; i++) d.event(BigInt(i), `e${i}`);
+    await d.ackedThrough(BigInt(n));
+    resume();
+    await watch.done;
+    assert.deepEqual(watch.seen.seqs, range(n));
+    assert.deepEqual(watch.seen.texts, Array.from({ length: n }, (_, i) => `e${i + 1}`));
+    assert.ok(watch.seen.statements > before, "what was dropped beyond the bound was read back");
   });
 });
