@@ -20,6 +20,8 @@ export interface AuthenticatedCaller {
   readonly issuedAt: Date;
   /** When the token expires. */
   readonly expiresAt: Date;
+  /** The RBAC version read with the account on this call: grants the authorizer kept under it are current. */
+  readonly rbacVersion?: string;
 }
 
 /** The authenticated caller, or undefined on public methods. */

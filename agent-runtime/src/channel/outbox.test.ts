@@ -39,6 +39,29 @@ describe("outbox", () => {
     assert.equal(reopened.get(2n)?.seq, 2n);
   });
 
+  it("stages an entry without waiting for its write, and offers it for sending only once a group commit made it durable", async () => {
+    const outbox = await open();
+    const seqs = [await outbox.stage(delta("a")), await outbox.stage(delta("b"))];
+    assert.deepEqual(seqs, [1n, 2n]);
+    // Staged is not durable: nothing is offered for sending yet.
+    assert.equal(outbox.get(1n), undefined);
+    assert.equal(outbox.size, 2);
+    await outbox.flush();
+    assert.equal(outbox.lastSeq, 2n);
+    assert.deepEqual([textOf(outbox, 1n), textOf(outbox, 2n)], ["a", "b"]);
+    const reopened = await open();
+    assert.deepEqual([textOf(reopened, 1n), textOf(reopened, 2n)], ["a", "b"]);
+  });
+
+  it("an append after staged entries returns only once they and it are durable, in seq order", async () => {
+    const outbox = await open();
+    void outbox.stage(delta("a"));
+    void outbox.stage(delta("b"));
+    assert.equal(await outbox.append(delta("c")), 3n);
+    assert.equal(outbox.lastSeq, 3n);
+    assert.deepEqual([1n, 2n, 3n].map((seq) => textOf(outbox, seq)), ["a", "b", "c"]);
+  });
+
   it("removes entries up to the ack, after recording the seqs, and never reuses a seq", async () => {
     const recorded: [bigint, bigint, string[]][] = [];
     const outbox = await open({

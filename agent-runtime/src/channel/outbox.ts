@@ -153,6 +153,11 @@ export class Outbox {
     });
   }
 
+  /** Resolves once every entry staged so far is durable; rejects if a write it waits for fails. */
+  flush(): Promise<void> {
+    return this.durableUpTo(this.assigned);
+  }
+
   /** Moves the next seq past `seq` (the control plane committed seqs this volume never wrote; reusing them would lose events). */
   advanceTo(seq: bigint): Promise<void> {
     return this.writes.run(async () => {

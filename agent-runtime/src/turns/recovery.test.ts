@@ -1,10 +1,15 @@
 import assert from "node:assert/strict";
+import { cpSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { SessionEventSchema, TextDeltaSchema, TurnCompletedSchema, TurnStartedSchema } from "@raworc/proto/gen/raworc/v1/event_pb.js";
-import { outboxEventSink, sessionEvent } from "../channel/event-sink.js";
+import { outboxEventSink, sessionEvent, type EventSink } from "../channel/event-sink.js";
 import { Outbox } from "../channel/outbox.js";
 import { TurnCancelledError } from "../errors.js";
 import { ConversationLog } from "../state/conversation-log.js";
+import { volumeLayout } from "../state/layout.js";
 import { script, scriptedAgent, silentLogger, step, tempVolume, type TempVolume } from "../testing/fixtures.js";
 import { openSession } from "../testing/session-harness.js";
 import { interruptedReason, recoverTurns } from "./recovery.js";
@@ -22,15 +27,24 @@ describe("crash recovery", () => {
     return { conversation: await ConversationLog.open(volume.conversationFile), outbox: await Outbox.open(volume.outbox, { floor, log }) };
   }
 
-  /** Writes what a daemon killed mid-reply leaves: a started turn with one delta sent. */
-  async function crashMidReply(): Promise<void> {
+  /** Starts turn 1 as the turn runner does: the user message, then TurnStarted recorded in the log and written. */
+  async function startTurn(): Promise<{ conversation: ConversationLog; outbox: Outbox; sink: EventSink }> {
     const { conversation, outbox } = await reopen();
     const sink = outboxEventSink(outbox);
     await conversation.append({ kind: "user", turn: 1, messageId: "m1", text: "hi", targetAgent: "", controlSeq: "1", at });
     await sink.emit({ agent: "helper", turn: 1, payload: { case: "turnStarted", value: create(TurnStartedSchema, { messageId: "m1" }) } }, (seq) =>
       conversation.append({ kind: "started", turn: 1, agent: "helper", seq: seq.toString(), at }),
     );
-    await sink.emit({ agent: "helper", turn: 1, payload: { case: "textDelta", value: create(TextDeltaSchema, { text: "Hel" }) } });
+    return { conversation, outbox, sink };
+  }
+
+  const emitDelta = (sink: EventSink, text: string): Promise<bigint> => sink.emit({ agent: "helper", turn: 1, payload: { case: "textDelta", value: create(TextDeltaSchema, { text }) } });
+
+  /** Writes what a daemon killed mid-reply leaves: a started turn with one delta durable (its group commit ran). */
+  async function crashMidReply(): Promise<void> {
+    const { outbox, sink } = await startTurn();
+    await emitDelta(sink, "Hel");
+    await outbox.flush();
   }
 
   it("closes a turn a crash cut short with TurnFailed (Interrupted), once", async () => {
@@ -47,6 +61,37 @@ describe("crash recovery", () => {
     const again = await reopen();
     assert.deepEqual(await recoverTurns(again.conversation, again.outbox, outboxEventSink(again.outbox), log), { rewrittenEnds: [], interrupted: [] });
     assert.equal(again.outbox.lastSeq, 3n);
+  });
+
+  it("a crash before a group commit loses only the staged tail of the reply: the turn still ends TurnFailed (Interrupted) and the log stays consistent", async () => {
+    const { outbox, sink } = await startTurn();
+    // TurnStarted returned durable: a boundary waits for its write.
+    assert.equal(outbox.lastSeq, 1n);
+    await emitDelta(sink, "Hel");
+    await outbox.flush();
+    assert.equal(await emitDelta(sink, "lo"), 3n);
+    // A delta returns once staged: kill -9 now, and the disk holds what a crash leaves.
+    const crashed = await mkdtemp(join(tmpdir(), "raworc-crashed-volume-"));
+    try {
+      cpSync(volume.workspace, crashed, { recursive: true });
+      const layout = volumeLayout(crashed);
+      const conversation = await ConversationLog.open(layout.conversationFile);
+      const reopened = await Outbox.open(layout.outbox, { floor: 0n, log });
+      assert.equal(reopened.lastSeq, 2n, "the staged delta was never durable, so it was never sent either");
+      assert.deepEqual(await recoverTurns(conversation, reopened, outboxEventSink(reopened), log), { rewrittenEnds: [], interrupted: [1] });
+      const kinds = [1n, 2n, 3n].map((seq) => {
+        const payload = reopened.get(seq)?.payload;
+        return payload?.case === "event" ? payload.value.payload.case : undefined;
+      });
+      assert.deepEqual(kinds, ["turnStarted", "textDelta", "turnFailed"], "the lost delta's seq is reused: the sent sequence has no gap");
+      const record = conversation.turns()[0];
+      assert.equal(record?.started?.seq, "1");
+      assert.equal(record?.ended?.outcome, "failed");
+      assert.equal(record?.ended?.reason, interruptedReason);
+      assert.equal(record?.ended?.seq, "3");
+    } finally {
+      await rm(crashed, { recursive: true, force: true });
+    }
   });
 
   it("counts a turn as begun when its TurnStarted was acknowledged and deleted (the state file's seq says so)", async () => {

@@ -20,7 +20,7 @@ export interface RuntimeServiceDependencies {
   readonly orm: Orm;
   readonly secrets: Pick<SecretStore, "readData">;
   /** Hints that a session changed (work queued, desired state); without it, streams only poll. */
-  readonly notifier?: Pick<Notifier, "subscribe">;
+  readonly notifier?: Pick<Notifier, "subscribe" | "publishStored">;
   /** Aborted when the server stops: every stream ends UNAVAILABLE, so daemons reconnect (to another replica if there is one). */
   readonly stopping?: AbortSignal;
   readonly logger?: Logger;
@@ -38,6 +38,7 @@ export function createRuntimeService(deps: RuntimeServiceDependencies): ServiceI
     registry,
     logger: deps.logger ?? createLogger("silent"),
     options: resolveAttachOptions(deps.options),
+    ...(deps.notifier ? { notifier: deps.notifier } : {}),
   };
   return {
     async *attach(requests, context) {

@@ -80,7 +80,8 @@ export function createSessionService(options: SessionServiceOptions): ServiceImp
       return { session: await view(row) };
     },
     async getSession(req) {
-      return { session: await view(await get(req.ref)) };
+      // The row was just read; view() would read it again by id.
+      return { session: await toSession(orm.em.fork(), await get(req.ref)) };
     },
     async listSessions(req, ctx) {
       const scope = ctx.values.get(kListScope);

@@ -9,6 +9,7 @@ import { hashPassword, verifyPassword } from "./passwords.js";
 import type { LoginThrottle } from "./throttle.js";
 import { InvalidTokenError, issueToken, verifyToken } from "./tokens.js";
 import { parseUsername } from "./usernames.js";
+import { VerifiedTokens } from "./verified-tokens.js";
 import { implicitGroups } from "../rbac/authorizer.js";
 
 /** What a successful login or password change returns. */
@@ -33,6 +34,8 @@ const badCredentials = "invalid username or password";
 
 /** The authentication domain: passwords in, tokens out, tokens checked on every call. */
 export class Authenticator {
+  private readonly verified = new VerifiedTokens();
+
   constructor(private readonly options: AuthenticatorOptions) {}
 
   /** Exchanges credentials for a user token; UNAUTHENTICATED or RESOURCE_EXHAUSTED otherwise. */
@@ -62,16 +65,21 @@ export class Authenticator {
   async authenticate(authorization: string | null): Promise<AuthenticatedCaller> {
     const match = authorization ? /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(authorization) : null;
     if (!match) throw new ConnectError("missing bearer token", Code.Unauthenticated);
-    const { keyring, issuer, accounts } = this.options;
-    let claims;
-    try {
-      claims = await verifyToken(keyring, "user", match[1]!, { issuer });
-    } catch (error) {
-      if (error instanceof InvalidTokenError) throw new ConnectError(error.message, Code.Unauthenticated);
-      throw error;
+    const { keyring, issuer } = this.options;
+    const token = match[1]!;
+    let claims = this.verified.get(token);
+    if (!claims) {
+      try {
+        claims = await verifyToken(keyring, "user", token, { issuer });
+      } catch (error) {
+        if (error instanceof InvalidTokenError) throw new ConnectError(error.message, Code.Unauthenticated);
+        throw error;
+      }
+      this.verified.remember(token, claims);
     }
-    // One primary-key read per call: deactivation, logout and password changes take effect at once.
-    const account = await accounts.findById(claims.sub);
+    // One primary-key read per call, on every replica: deactivation, logout and password changes
+    // take effect at once. It also reads the RBAC version, under which the authorizer keeps grants.
+    const account = await this.options.accounts.findStanding(claims.sub);
     if (!account || !account.active || account.tokenGeneration !== claims.gen) {
       throw new ConnectError("token revoked", Code.Unauthenticated);
     }
@@ -84,6 +92,7 @@ export class Authenticator {
       tokenId: claims.jti,
       issuedAt: claims.issuedAt,
       expiresAt: claims.expiresAt,
+      rbacVersion: account.rbacVersion,
     };
   }
 

@@ -12,6 +12,8 @@ export interface SubjectIdentity {
   readonly namespace: string;
   readonly name: string;
   readonly groups: readonly string[];
+  /** The RBAC version read on this call (see RbacVersionSchema); without it, grants are read afresh. */
+  readonly rbacVersion?: string | undefined;
 }
 
 /** The groups every service account belongs to implicitly, as in Kubernetes. */
@@ -34,16 +36,51 @@ export interface Grant {
   readonly rules: readonly Rule[];
 }
 
-/** Evaluates RBAC against the bindings and roles stored in PostgreSQL. */
+/** Most subjects whose grants are kept. */
+const maxCachedSubjects = 10_000;
+
+/**
+ * Evaluates RBAC against the bindings and roles stored in PostgreSQL. A subject that comes with
+ * the RBAC version read on its call has its grants read once per version and kept: any change to
+ * roles or bindings moves the version on in its own transaction, so the next call on any replica
+ * reads afresh. The grants are read after the version, so they are never older than it.
+ */
 export class Authorizer {
+  /** Grants by version and subject, least recently used first; only the newest version's are kept. */
+  private readonly cache = new Map<string, readonly Grant[]>();
+  private newestVersion = -1n;
+
   constructor(private readonly orm: Orm) {}
 
   /** Every binding that applies to the subject, with its role's rules (bindings to missing roles grant nothing). */
-  async grants(subject: SubjectIdentity): Promise<Grant[]> {
+  async grants(subject: SubjectIdentity): Promise<readonly Grant[]> {
     const matchers: StoredSubject[] = [
       { kind: subject.kind, name: subject.name, namespace: subject.kind === "ServiceAccount" ? subject.namespace : "" },
       ...subject.groups.map((name): StoredSubject => ({ kind: "Group", name, namespace: "" })),
     ];
+    if (subject.rbacVersion === undefined) return this.readGrants(matchers);
+    const version = BigInt(subject.rbacVersion);
+    if (version > this.newestVersion) {
+      this.newestVersion = version;
+      this.cache.clear();
+    }
+    const key = `${version}\n${JSON.stringify(matchers)}`;
+    const kept = this.cache.get(key);
+    if (kept) {
+      this.cache.delete(key);
+      this.cache.set(key, kept);
+      return kept;
+    }
+    const grants = await this.readGrants(matchers);
+    // A call that read an older version than one seen since must not store under it: nobody asks for it again.
+    if (version === this.newestVersion) {
+      this.cache.set(key, grants);
+      if (this.cache.size > maxCachedSubjects) this.cache.delete(this.cache.keys().next().value!);
+    }
+    return grants;
+  }
+
+  private async readGrants(matchers: readonly StoredSubject[]): Promise<Grant[]> {
     // One query: bindings whose subjects contain any matcher (GIN index), joined to their role.
     const rows = await this.orm.em.getConnection().execute<
       { namespace: string; name: string; role_scope: "namespace" | "global"; role_name: string; rules: StoredRule[] }[]

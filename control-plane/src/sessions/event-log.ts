@@ -9,7 +9,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { SessionEventSchema, type SessionEvent } from "@raworc/proto/gen/raworc/v1/event_pb.js";
 import type { SessionRow } from "../store/entities/session.js";
-import { channels, notifySql } from "./notifier.js";
+import { channels, eventsHint, notifySql, type StoredEvent } from "./notifier.js";
 import { assertTransition, canTransition, toApiState, type SessionStateName } from "./state-machine.js";
 
 /** An event to append: its payload (and agent/turn); seq and time are filled in here. */
@@ -18,8 +18,21 @@ export type NewEvent = Pick<SessionEvent, "payload"> & Partial<Pick<SessionEvent
 /** Appends one event to a session whose row `row` is locked in `em`'s transaction; returns its seq. */
 export async function appendEvent(em: EntityManager, row: SessionRow, event: NewEvent, daemonSeq?: bigint): Promise<bigint> {
   const seq = await insertEvents(em, row, [{ event, daemonSeq }]);
-  await em.execute(notifySql(channels.events), [row.id]);
+  await em.execute(notifySql(channels.events), [eventsHint(row.id, seq)]);
   return seq;
+}
+
+/** The event lists being collected, per transaction's entity manager. */
+const collectors = new WeakMap<EntityManager, StoredEvent[]>();
+
+/**
+ * Collects every event stored through `em` from now on (its transaction), in seq order: once
+ * the transaction commits, the list can be handed to this process's watchers as it is.
+ */
+export function collectStoredEvents(em: EntityManager): readonly StoredEvent[] {
+  const collected: StoredEvent[] = [];
+  collectors.set(em, collected);
+  return collected;
 }
 
 /** Inserts events with the next seqs in one statement (no NOTIFY: the caller sends one per transaction); returns the last seq. */
@@ -28,11 +41,14 @@ async function insertEvents(em: EntityManager, row: SessionRow, events: readonly
   if (events.length === 0) return seq;
   const now = new Date();
   const values: unknown[] = [];
+  const collected = collectors.get(em);
   for (const { event, daemonSeq } of events) {
     seq++;
     const time = event.time ?? timestampFromDate(now);
     const stored = create(SessionEventSchema, { ...event, sessionId: row.id, seq, time, agent: event.agent ?? "", turn: event.turn ?? 0 });
-    values.push(row.id, seq.toString(), daemonSeq?.toString() ?? null, event.payload.case ?? "none", stored.turn, now, Buffer.from(toBinary(SessionEventSchema, stored)));
+    const payload = toBinary(SessionEventSchema, stored);
+    values.push(row.id, seq.toString(), daemonSeq?.toString() ?? null, event.payload.case ?? "none", stored.turn, now, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength));
+    collected?.push({ event: stored, bytes: payload.byteLength });
   }
   await em.execute(
     `insert into session_events (session_id, seq, daemon_seq, kind, turn, time, payload) values ${events.map(() => "(?, ?, ?, ?, ?, ?, ?)").join(", ")}`,
@@ -98,7 +114,7 @@ export async function appendDaemonEvents(
   await flush();
   if (last !== previous) {
     row.lastActivityAt = new Date();
-    await em.execute(notifySql(channels.events), [row.id]);
+    await em.execute(notifySql(channels.events), [eventsHint(row.id, BigInt(row.lastEventSeq))]);
   }
   row.lastDaemonSeq = last.toString();
   return last;

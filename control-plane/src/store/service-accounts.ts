@@ -95,6 +95,21 @@ export class ServiceAccountStore {
     return row;
   }
 
+  /**
+   * What authenticating a call needs of an account, with the current RBAC version read in the
+   * same statement (one round trip per call); null when the account does not exist.
+   */
+  async findStanding(id: string): Promise<(Pick<ServiceAccountRow, "id" | "namespace" | "name" | "active" | "tokenGeneration"> & { rbacVersion: string }) | null> {
+    const [row] = await this.orm.em
+      .getConnection()
+      .execute<{ id: string; namespace: string; name: string; active: boolean; token_generation: number; rbac_version: string }[]>(
+        `select a.id, a.namespace, a.name, a.active, a.token_generation, v.version as rbac_version
+           from service_accounts a cross join rbac_version v where a.id = ? and v.id = 1`,
+        [id],
+      );
+    return row ? { id: row.id, namespace: row.namespace, name: row.name, active: row.active, tokenGeneration: row.token_generation, rbacVersion: String(row.rbac_version) } : null;
+  }
+
   /** Deletes an account; NOT_FOUND when it does not exist. */
   async delete(ref: { namespace: string; name: string }): Promise<void> {
     const deleted = await this.orm.em.fork().nativeDelete(ServiceAccountSchema, { namespace: ref.namespace, name: ref.name });

@@ -21,6 +21,8 @@ import {
 } from "@raworc/proto/gen/raworc/v1/runtime_pb.js";
 import type { AuthenticatedDaemon } from "../../context.js";
 import type { Logger } from "../../logger.js";
+import { collectStoredEvents } from "../event-log.js";
+import type { Notifier, StoredEvent } from "../notifier.js";
 import type { SessionStore } from "../session-store.js";
 import type { AttachRegistry, LiveStream } from "./attach-registry.js";
 import { checkDaemonMessage, storeSequenced, type SequencedMessage } from "./daemon-messages.js";
@@ -37,6 +39,8 @@ export interface AttachDependencies {
   readonly registry: AttachRegistry;
   readonly logger: Logger;
   readonly options: AttachOptions;
+  /** Where stored batches go for this process's watchers; without it, watchers learn of them by NOTIFY and read them back. */
+  readonly notifier?: Pick<Notifier, "publishStored">;
 }
 
 /** The inbox holds the daemon's messages, then "end" once it closed its side. */
@@ -238,8 +242,14 @@ export class AttachConnection implements LiveStream {
         this.takeFromInbox();
       }
       await this.applyAck(ack);
-      this.committed = await withOwnedSession(this.deps.sessions, this.daemon, (em, row) => storeSequenced(em, row, batch));
+      let stored: readonly StoredEvent[] = [];
+      this.committed = await withOwnedSession(this.deps.sessions, this.daemon, (em, row) => {
+        stored = collectStoredEvents(em);
+        return storeSequenced(em, row, batch);
+      });
       this.heartbeat();
+      // This process's watchers take the batch as committed: no NOTIFY round trip, no read back.
+      this.deps.notifier?.publishStored(this.sessionId, stored);
     }
   }
 

@@ -25,11 +25,32 @@ const common = {
   version: p.integer().version(),
 };
 
+/** The trigger body that moves the RBAC version on, in the transaction that changed a role or binding (also used by migration 0007). */
+export const bumpRbacVersionBody = `update "rbac_version" set "version" = "version" + 1 where "id" = 1; return null;`;
+
+/** Every write to roles or bindings moves the RBAC version on, so grants kept under an older version are never used again. */
+const bumpRbacVersion = { name: "bump_rbac_version", timing: "after", events: ["insert", "update", "delete"], forEach: "statement", body: bumpRbacVersionBody } as const;
+
+/**
+ * MikroORM schema of the one-row RBAC version: authentication reads it with the account on
+ * every call, and the authorizer keeps each subject's grants only under the version they were
+ * read at, so an RBAC change holds on every replica from the next call on.
+ */
+export const RbacVersionSchema = defineEntity({
+  name: "RbacVersion",
+  tableName: "rbac_version",
+  properties: {
+    id: p.smallint().primary().autoincrement(false),
+    version: p.bigint("string"),
+  },
+});
+
 /** MikroORM schema of a role: namespaced, or global when namespace is "". */
 export const RoleSchema = defineEntity({
   name: "Role",
   tableName: "roles",
   uniques: [{ properties: ["namespace", "name"] }],
+  triggers: [{ ...bumpRbacVersion, events: [...bumpRbacVersion.events] }],
   properties: {
     ...common,
     namespace: p.string().length(63),
@@ -44,6 +65,7 @@ export const RoleBindingSchema = defineEntity({
   name: "RoleBinding",
   tableName: "role_bindings",
   uniques: [{ properties: ["namespace", "name"] }],
+  triggers: [{ ...bumpRbacVersion, events: [...bumpRbacVersion.events] }],
   // Authorization looks bindings up by subject (jsonb containment) on every call.
   indexes: [
     {
