@@ -38,6 +38,8 @@ export interface ReconcilerOptions {
   readonly leaseMs?: number;
   /** Grace for daemons to stop on pause and delete (default 10 s). */
   readonly stopGraceMs?: number;
+  /** Most sessions reconciled at once (default 8); the rest wait their turn. */
+  readonly maxConcurrent?: number;
 }
 
 /** Drives sessions towards their desired state. */
@@ -46,6 +48,8 @@ export class Reconciler {
   private gcTimer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<string>();
   private readonly again = new Set<string>();
+  /** Sessions waiting for a free slot, in order of scheduling. */
+  private readonly waiting = new Set<string>();
   private readonly abort = new AbortController();
   private sweeping: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -91,12 +95,23 @@ export class Reconciler {
       this.again.add(sessionId);
       return;
     }
+    // Bounded, so a sweep over many sessions (a burst of creations, a restart) leaves the
+    // database pool to the API calls instead of queueing them past their connect timeout.
+    if (this.inFlight.size >= (this.o.maxConcurrent ?? 8)) {
+      this.waiting.add(sessionId);
+      return;
+    }
     this.inFlight.add(sessionId);
     void this.reconcile(sessionId)
       .catch((err: unknown) => this.o.logger.warn({ err, sessionId }, "reconcile failed; will retry"))
       .finally(() => {
         this.inFlight.delete(sessionId);
         if (this.again.delete(sessionId)) this.schedule(sessionId);
+        const next = this.waiting.values().next();
+        if (!next.done) {
+          this.waiting.delete(next.value);
+          this.schedule(next.value);
+        }
       });
   }
 
