@@ -95,24 +95,26 @@ export class Reconciler {
       this.again.add(sessionId);
       return;
     }
-    // Bounded, so a sweep over many sessions (a burst of creations, a restart) leaves the
-    // database pool to the API calls instead of queueing them past their connect timeout.
-    if (this.inFlight.size >= (this.o.maxConcurrent ?? 8)) {
-      this.waiting.add(sessionId);
-      return;
+    // Bounded and first come, first served: a sweep over many sessions (a burst of creations,
+    // a restart) leaves the database pool to the API calls instead of queueing them past their
+    // connect timeout, and busy sessions, hinted again and again, cannot starve new ones.
+    this.waiting.add(sessionId);
+    this.startWaiting();
+  }
+
+  private startWaiting(): void {
+    for (const sessionId of this.waiting) {
+      if (this.inFlight.size >= (this.o.maxConcurrent ?? 8)) return;
+      this.waiting.delete(sessionId);
+      this.inFlight.add(sessionId);
+      void this.reconcile(sessionId)
+        .catch((err: unknown) => this.o.logger.warn({ err, sessionId }, "reconcile failed; will retry"))
+        .finally(() => {
+          this.inFlight.delete(sessionId);
+          if (this.again.delete(sessionId)) this.waiting.add(sessionId);
+          if (!this.stopped) this.startWaiting();
+        });
     }
-    this.inFlight.add(sessionId);
-    void this.reconcile(sessionId)
-      .catch((err: unknown) => this.o.logger.warn({ err, sessionId }, "reconcile failed; will retry"))
-      .finally(() => {
-        this.inFlight.delete(sessionId);
-        if (this.again.delete(sessionId)) this.schedule(sessionId);
-        const next = this.waiting.values().next();
-        if (!next.done) {
-          this.waiting.delete(next.value);
-          this.schedule(next.value);
-        }
-      });
   }
 
   private kick(): void {
