@@ -20,6 +20,7 @@ import { startControlPlaneProcess, type ControlPlaneProcess } from "../control-p
 import { createTestDatabase, type TestDatabase } from "../database.js";
 import { assertSawLogExactlyOnce, destroyLeftovers, eventually, listAllEvents, ref, replyOf, Watcher } from "../fault-support.js";
 import { createAgentWithCli } from "./cli-agent.js";
+import { DatabaseActivity } from "./database-activity.js";
 import { daemonCount, storedDaemonSeqs } from "./daemon-count.js";
 import { processMemory, type ProcessMemory } from "./process-memory.js";
 
@@ -37,12 +38,17 @@ const REPLY_CHUNKS = 3;
  * shares). A leak of a few KiB per event (100 × 20 × ~8 events) would exceed it.
  */
 const RSS_BOUND_MIB = 200 + 2 * SESSIONS;
+/** How long the sessions are watched while quiet to measure the idle query rate. */
+const IDLE_WINDOW_MS = 15_000;
+/** PostgreSQL backends report their transaction counts at most this late (PGSTAT_IDLE_INTERVAL). */
+const STATS_FLUSH_MS = 10_000;
 
 describe(`load: ${SESSIONS} concurrent sessions × ${TURNS} turns, each watched (real daemons, control plane in a child process)`, function () {
   this.timeout(540_000);
   let db: TestDatabase;
   let dataDir: string;
   let plane: ControlPlaneProcess | undefined;
+  let activity: DatabaseActivity | undefined;
   const watchers = new Map<string, Watcher>();
   const adminPassword = randomBytes(12).toString("base64url");
 
@@ -52,7 +58,7 @@ describe(`load: ${SESSIONS} concurrent sessions × ${TURNS} turns, each watched 
   });
   after(async () => {
     await Promise.all([...watchers.values()].map((w) => w.stop()));
-    if (process.env.RAWORC_LOAD_LOG) (await import("node:fs")).writeFileSync(process.env.RAWORC_LOAD_LOG, plane?.output() ?? "");
+    await activity?.close();
     await plane?.stop();
     if (dataDir) await destroyLeftovers(dataDir);
     await db?.drop();
@@ -66,11 +72,21 @@ describe(`load: ${SESSIONS} concurrent sessions × ${TURNS} turns, each watched 
     const sessions: Client<typeof SessionService> = clientOf(SessionService, url, token);
     await createAgentWithCli(url, token, "docs/examples/scripted-agent.yaml");
     const before = await processMemory(pid);
+    const probe = (activity = await DatabaseActivity.open(db.url));
+    const atStart = await probe.sample();
 
     let sampled: ProcessMemory = before;
+    let peakConnections = atStart.connections;
+    let peakActive = atStart.active;
     const sampler = setInterval(() => {
       void processMemory(pid).then((m) => (sampled = m.rssMiB > sampled.rssMiB ? m : sampled), () => undefined);
     }, 500);
+    const activitySampler = setInterval(() => {
+      void probe.sample().then((a) => {
+        peakConnections = Math.max(peakConnections, a.connections);
+        peakActive = Math.max(peakActive, a.active);
+      }, () => undefined);
+    }, 2000);
     const names = Array.from({ length: SESSIONS }, (_, i) => `load-${String(i).padStart(3, "0")}`);
     const errors: string[] = [];
     const record = (what: string) => (error: unknown) => {
@@ -102,9 +118,22 @@ describe(`load: ${SESSIONS} concurrent sessions × ${TURNS} turns, each watched 
       );
     } finally {
       clearInterval(sampler);
+      clearInterval(activitySampler);
     }
-    const elapsedS = Math.round((Date.now() - started) / 1000);
+    const elapsedMs = Date.now() - started;
+    const elapsedS = Math.round(elapsedMs / 1000);
     const after = await processMemory(pid);
+    // Database transactions per second under load, then with every session READY and watched
+    // but quiet: the idle rate is what polling costs, and it must not grow with the sessions.
+    // Backends flush their counters up to 10 s late when idle, so the window starts after that.
+    await new Promise((resolve) => setTimeout(resolve, STATS_FLUSH_MS));
+    const atEnd = await probe.sample();
+    await new Promise((resolve) => setTimeout(resolve, IDLE_WINDOW_MS));
+    const afterIdle = await probe.sample();
+    const queriesPerS = {
+      load: Math.round((atEnd.transactions - atStart.transactions) / ((elapsedMs + STATS_FLUSH_MS) / 1000)),
+      idle: Math.round(((afterIdle.transactions - atEnd.transactions) / IDLE_WINDOW_MS) * 1000),
+    };
     await Promise.all([...watchers.values()].map((w) => w.stop()));
     assert.deepEqual(errors, [], `no RPC failed; the control plane said:\n${plane.output().slice(-3000)}`);
     assert.deepEqual(
@@ -132,7 +161,16 @@ describe(`load: ${SESSIONS} concurrent sessions × ${TURNS} turns, each watched 
       assert.deepEqual(seqs, Array.from({ length: own.lastDaemonSeq }, (_, k) => k + 1), `${name}: stored daemon seqs are exactly 1..${own.lastDaemonSeq}, the daemon's own count`);
       assert.equal(own.lastAckedDaemonSeq, own.lastDaemonSeq, `${name}: the daemon saw every event acknowledged`);
     }
-    const report = { allReadyS: Math.round(Math.max(...readyAt) / 1000), sessions: SESSIONS, turns: TURNS, events, elapsedS, rssBeforeMiB: before.rssMiB, rssPeakMiB: sampled.rssMiB, rssAfterMiB: after.rssMiB, peakHwmMiB: after.peakMiB, boundMiB: RSS_BOUND_MIB };
+    const report = {
+      allReadyS: Math.round(Math.max(...readyAt) / 1000),
+      sessions: SESSIONS,
+      turns: TURNS,
+      events,
+      elapsedS,
+      queriesPerS,
+      peakConnections,
+      peakActiveQueries: peakActive,
+      rssBeforeMiB: before.rssMiB, rssPeakMiB: sampled.rssMiB, rssAfterMiB: after.rssMiB, peakHwmMiB: after.peakMiB, boundMiB: RSS_BOUND_MIB };
     console.log(`      load: ${JSON.stringify(report)}`);
     assert.ok(after.rssMiB <= RSS_BOUND_MIB, `control plane RSS after the run ${after.rssMiB} MiB ≤ ${RSS_BOUND_MIB} MiB (${JSON.stringify(report)})`);
   });
