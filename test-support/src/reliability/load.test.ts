@@ -18,7 +18,7 @@ import { SessionService } from "@raworc/proto/gen/raworc/v1/session_pb.js";
 import { clientOf, login } from "../clients.js";
 import { startControlPlaneProcess, type ControlPlaneProcess } from "../control-plane-process/spawn.js";
 import { createTestDatabase, type TestDatabase } from "../database.js";
-import { assertSawLogExactlyOnce, destroyLeftovers, eventually, listAllEvents, ref, replyOf, Watcher } from "../fault-support.js";
+import { assertSawLogExactlyOnce, destroyLeftovers, listAllEvents, ref, replyOf, Watcher } from "../fault-support.js";
 import { createAgentWithCli } from "./cli-agent.js";
 import { DatabaseActivity } from "./database-activity.js";
 import { daemonCount, storedDaemonSeqs } from "./daemon-count.js";
@@ -113,7 +113,9 @@ describe(`load: ${SESSIONS} concurrent sessions × ${TURNS} turns, each watched 
           ids.set(name, session!.metadata!.uid);
           const watcher = new Watcher(() => sessions, name);
           watchers.set(name, watcher);
-          await eventually(`${name} READY`, () => sessions.getSession({ ref: ref(name) }), (r) => r.session?.status?.state === SessionState.READY, 240_000);
+          // The watch says when the session is READY: polling GetSession every 100 ms from 100
+          // sessions made ~1,000 calls/s of the test's own during start-up, crowding the pool.
+          await watcher.waitFor(`${name} READY`, (e) => e.payload.case === "stateChanged" && e.payload.value.to === SessionState.READY, 240_000);
           readyAt.push(Date.now() - started);
           for (let turn = 1; turn <= TURNS; turn++) {
             step = `SendMessage ${turn}`;
