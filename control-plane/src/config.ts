@@ -18,6 +18,8 @@ export interface ServerConfig {
   readonly dataDir: string;
   /** External PostgreSQL; undefined starts the embedded one in dataDir. */
   readonly databaseUrl: string | undefined;
+  /** Most connections the control plane holds to PostgreSQL (API calls, daemon streams, watches and the reconciler share them). */
+  readonly databasePoolSize: number;
   /** The bootstrap admin's password on first start; undefined generates one. */
   readonly adminPassword: string | undefined;
   /** A JSON key-set file with the token signing keys; undefined uses dataDir/keys/jwks.json. */
@@ -75,6 +77,7 @@ const schema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
     .optional(),
+  databasePoolSize: z.coerce.number().int().min(2).max(1000).default(20),
   adminPassword: z.string().min(12, "must be at least 12 characters").optional(),
   signingKeysFile: z.string().min(1).optional(),
   tokenTtlSeconds: z.coerce.number().int().min(60).max(30 * 24 * 3600).default(12 * 3600),
@@ -104,6 +107,7 @@ const envNames: Record<keyof z.input<typeof schema>, string> = {
   port: "RAWORC_PORT",
   dataDir: "RAWORC_DATA_DIR",
   databaseUrl: "RAWORC_DATABASE_URL",
+  databasePoolSize: "RAWORC_DATABASE_POOL_SIZE",
   adminPassword: "RAWORC_ADMIN_PASSWORD",
   signingKeysFile: "RAWORC_SIGNING_KEYS_FILE",
   tokenTtlSeconds: "RAWORC_TOKEN_TTL_SECONDS",
@@ -153,6 +157,7 @@ export function loadServerConfig(flags: ServerFlags = {}, env: NodeJS.ProcessEnv
     port: c.port,
     dataDir: resolve(c.dataDir),
     databaseUrl: c.databaseUrl,
+    databasePoolSize: c.databasePoolSize,
     adminPassword: c.adminPassword,
     signingKeysFile: c.signingKeysFile,
     tokenTtlSeconds: c.tokenTtlSeconds,

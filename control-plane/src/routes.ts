@@ -75,6 +75,14 @@ export const servedServices = [
   ReflectionV1alpha.typeName,
 ] as const;
 
+/**
+ * A watch is woken by NOTIFY for each stored batch of its session's events, and by a wake-up of
+ * every listener when the LISTEN connection comes back, so its own poll is only a fallback: at
+ * the watch's 1 s default, 100 idle watchers made 200 queries/s (a page and the session's state
+ * each) and starved the pool. Polling at the heartbeat interval bounds a lost hint's delay.
+ */
+const watchOptions = { pollMs: 15_000 } as const;
+
 /** Registers every service on the router. */
 export function registerRoutes(deps: RouteDependencies): (router: ConnectRouter) => void {
   return (router) => {
@@ -84,7 +92,10 @@ export function registerRoutes(deps: RouteDependencies): (router: ConnectRouter)
     router.service(RbacService, createRbacService({ roles: new RoleStore(deps.orm), bindings: new RoleBindingStore(deps.orm), authorizer: deps.authorizer }));
     router.service(SecretService, createSecretService(deps.secrets));
     router.service(AgentService, createAgentService(new AgentStore(deps.orm)));
-    router.service(SessionService, createSessionService({ orm: deps.orm, sessions: deps.sessions, notifier: deps.notifier, stopping: deps.stopping, runtime: deps.runtimeKind }));
+    router.service(
+      SessionService,
+      createSessionService({ orm: deps.orm, sessions: deps.sessions, notifier: deps.notifier, stopping: deps.stopping, runtime: deps.runtimeKind, watch: watchOptions }),
+    );
     router.service(
       RuntimeService,
       createRuntimeService({ orm: deps.orm, secrets: deps.secrets, notifier: deps.notifier, stopping: deps.stopping, logger: deps.logger, options: deps.attach }),

@@ -86,7 +86,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       logger.info({ dataDir: config.dataDir }, "embedded PostgreSQL started");
     }
     await checkDatabaseReachable(databaseUrl, 5000);
-    const orm = await openOrm({ url: databaseUrl, logger });
+    const orm = await openOrm({ url: databaseUrl, logger, poolSize: config.databasePoolSize });
     // Bounded: a connection stuck on a frozen database must not keep the process from exiting.
     cleanups.push(() => Promise.race([orm.close(true), new Promise<void>((resolve) => setTimeout(resolve, 10_000).unref())]));
 

@@ -74,10 +74,20 @@ async function* mapStream<T>(stream: AsyncIterable<T>, map: (e: unknown) => Conn
   }
 }
 
+// Messages quote what the client sent (a name, a path); over gRPC they travel in a trailer, and
+// one past HTTP/2's header limits resets the stream, which the client sees as INTERNAL.
+const MAX_MESSAGE_CHARS = 1024;
+
+/** `error` with its message cut to MAX_MESSAGE_CHARS. */
+function bounded(error: ConnectError): ConnectError {
+  if (error.rawMessage.length <= MAX_MESSAGE_CHARS) return error;
+  return new ConnectError(`${error.rawMessage.slice(0, MAX_MESSAGE_CHARS)}…`, error.code, error.metadata, error.details.filter((d) => "desc" in d), error.cause);
+}
+
 /** The error-mapping interceptor; place it outside every interceptor that can fail. */
 export function errorMappingInterceptor(logger: Logger): Interceptor {
   return (next) => async (req) => {
-    const map = (e: unknown) => toConnectError(e, req.contextValues.get(kRequestId), logger);
+    const map = (e: unknown) => bounded(toConnectError(e, req.contextValues.get(kRequestId), logger));
     try {
       const res = await next(req);
       return res.stream ? { ...res, message: mapStream(res.message, map) } : res;

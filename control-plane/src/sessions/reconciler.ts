@@ -38,6 +38,23 @@ export interface ReconcilerOptions {
   readonly leaseMs?: number;
   /** Grace for daemons to stop on pause and delete (default 10 s). */
   readonly stopGraceMs?: number;
+  /** Most sessions reconciled at once (default 8); the rest wait their turn. */
+  readonly maxConcurrent?: number;
+}
+
+/** The columns of a live session the periodic sweep reads to decide whether it needs action. */
+interface SweepRow {
+  readonly id: string;
+  readonly state: string;
+  readonly desired: string;
+  readonly restart_attempts: number | string;
+  readonly next_attempt_at: Date | string | null;
+  readonly last_activity_at: Date | string;
+  readonly started_at: Date | string | null;
+  /** The spec's idleTimeout (protobuf JSON Duration), or null. */
+  readonly idle_timeout: unknown;
+  readonly volume_retained: boolean;
+  readonly has_parent: boolean;
 }
 
 /** Drives sessions towards their desired state. */
@@ -46,6 +63,8 @@ export class Reconciler {
   private gcTimer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<string>();
   private readonly again = new Set<string>();
+  /** Sessions waiting for a free slot, in order of scheduling. */
+  private readonly waiting = new Set<string>();
   private readonly abort = new AbortController();
   private sweeping: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -91,13 +110,26 @@ export class Reconciler {
       this.again.add(sessionId);
       return;
     }
-    this.inFlight.add(sessionId);
-    void this.reconcile(sessionId)
-      .catch((err: unknown) => this.o.logger.warn({ err, sessionId }, "reconcile failed; will retry"))
-      .finally(() => {
-        this.inFlight.delete(sessionId);
-        if (this.again.delete(sessionId)) this.schedule(sessionId);
-      });
+    // Bounded and first come, first served: a sweep over many sessions (a burst of creations,
+    // a restart) leaves the database pool to the API calls instead of queueing them past their
+    // connect timeout, and busy sessions, hinted again and again, cannot starve new ones.
+    this.waiting.add(sessionId);
+    this.startWaiting();
+  }
+
+  private startWaiting(): void {
+    for (const sessionId of this.waiting) {
+      if (this.inFlight.size >= (this.o.maxConcurrent ?? 8)) return;
+      this.waiting.delete(sessionId);
+      this.inFlight.add(sessionId);
+      void this.reconcile(sessionId)
+        .catch((err: unknown) => this.o.logger.warn({ err, sessionId }, "reconcile failed; will retry"))
+        .finally(() => {
+          this.inFlight.delete(sessionId);
+          if (this.again.delete(sessionId)) this.waiting.add(sessionId);
+          if (!this.stopped) this.startWaiting();
+        });
+    }
   }
 
   private kick(): void {
@@ -107,9 +139,41 @@ export class Reconciler {
       .finally(() => (this.sweeping = undefined));
   }
 
+  /**
+   * One query reads what the decision needs of every live session; only sessions with something
+   * to do are scheduled (and read again, under their lease). Scheduling all of them made a
+   * query per session per second: with 100 sessions that alone kept the pool busy.
+   */
   private async sweep(): Promise<void> {
-    const rows = await this.o.orm.em.fork().execute<{ id: string }[]>(`select id from sessions where state <> 'terminated'`);
-    for (const { id } of rows) this.schedule(id);
+    const rows = await this.o.orm.em.fork().execute<SweepRow[]>(
+      `select id::text as id, state, desired, restart_attempts, next_attempt_at, last_activity_at, started_at,
+              spec->'idleTimeout' as idle_timeout, volume_retained, parent_id is not null as has_parent
+         from sessions where state <> 'terminated'`,
+    );
+    const now = new Date();
+    await Promise.all(
+      rows.map(async (row) => {
+        if (this.inFlight.has(row.id) || this.waiting.has(row.id)) return;
+        const observed = await this.o.runtime.observe(row.id).catch(() => undefined);
+        // A session the runtime cannot observe now is left to reconcile(), which logs why.
+        if (!observed || decide(this.sweptFacts(row), observed, now, this.o.policy).kind !== "none") this.schedule(row.id);
+      }),
+    );
+  }
+
+  private sweptFacts(row: SweepRow): SessionFacts {
+    const date = (value: Date | string | null) => (value === null ? null : new Date(value));
+    return {
+      state: row.state as SessionStateName,
+      desired: row.desired as SessionFacts["desired"],
+      restartAttempts: Number(row.restart_attempts),
+      nextAttemptAt: date(row.next_attempt_at),
+      lastActivityAt: new Date(row.last_activity_at),
+      startedAt: date(row.started_at),
+      idleTimeoutMs: idleTimeoutMsOf(row.idle_timeout === null ? {} : { idleTimeout: row.idle_timeout }, this.o.defaultIdleTimeoutMs),
+      volumeRetained: row.volume_retained,
+      hasParent: row.has_parent,
+    };
   }
 
   /** Observes, decides, and — only when there is something to do — claims the session and acts. */
