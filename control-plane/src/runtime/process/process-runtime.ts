@@ -8,12 +8,11 @@
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { readdir } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { pino } from "pino";
-import { ConfigurationError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
 import type { RuntimeObservation, SessionLaunch, SessionRuntime } from "../session-runtime.js";
 import { rotateDaemonLog } from "./daemon-log.js";
+import { bundledDaemonEntry, fixedDaemonEntry, type DaemonEntryResolver } from "./daemon-entry.js";
 import { readPidRecord, removeDaemonRecords, writeExitRecordSync, writePidRecordSync } from "./daemon-record.js";
 import { KeyedSerializer } from "./keyed-serializer.js";
 import { isSessionId, sessionPaths, sessionsRoot, type SessionPaths } from "./layout.js";
@@ -27,7 +26,7 @@ import { copyVolume, createVolume, removeTree, volumeExists } from "./volume.js"
 export interface ProcessRuntimeOptions {
   /** The data directory; sessions live in `<dataDir>/sessions`. */
   readonly dataDir: string;
-  /** The daemon's entry script, run with this Node.js; default: the `raworc-agent` bin of @raworc/agent-runtime. */
+  /** The daemon's entry script, run with this Node.js; default: the bundle of @raworc/agent-runtime's current sources. */
   readonly daemonEntry?: string;
   /** Extra environment variables for every daemon; default none (the server's environment is never passed on). */
   readonly env?: Readonly<Record<string, string>>;
@@ -41,22 +40,13 @@ export interface ProcessRuntimeOptions {
   readonly pollMs?: number;
 }
 
-/** The `raworc-agent` bin of the installed @raworc/agent-runtime; throws a ConfigurationError when it is not installed. */
-export function defaultDaemonEntry(): string {
-  try {
-    // require.resolve rather than import.meta.resolve, which tsx's transform does not provide.
-    return createRequire(import.meta.url).resolve("@raworc/agent-runtime/bin/raworc-agent.js");
-  } catch (err) {
-    throw new ConfigurationError("cannot find the raworc-agent daemon (@raworc/agent-runtime); install it or set the daemon entry", { cause: err });
-  }
-}
-
 /** The `process` adapter of the SessionRuntime port. */
 export class ProcessRuntime implements SessionRuntime {
   /** Always "process". */
   readonly kind = "process" as const;
   private readonly dataDir: string;
-  private readonly command: DaemonCommand;
+  private readonly daemonEntry: DaemonEntryResolver;
+  private readonly daemonEnv: Readonly<Record<string, string>>;
   private readonly logger: Logger;
   private readonly graceMs: number;
   private readonly maxLogBytes: number;
@@ -75,8 +65,9 @@ export class ProcessRuntime implements SessionRuntime {
 
   constructor(options: ProcessRuntimeOptions) {
     this.dataDir = options.dataDir;
-    this.command = { node: process.execPath, entry: options.daemonEntry ?? defaultDaemonEntry(), env: options.env ?? {} };
     this.logger = options.logger ?? pino({ enabled: false });
+    this.daemonEntry = options.daemonEntry === undefined ? bundledDaemonEntry(this.logger) : fixedDaemonEntry(options.daemonEntry);
+    this.daemonEnv = options.env ?? {};
     this.graceMs = options.graceMs ?? 10_000;
     this.maxLogBytes = options.maxLogBytes ?? 10 * 1024 * 1024;
     this.pollMs = options.pollMs ?? 1_000;
@@ -118,8 +109,13 @@ export class ProcessRuntime implements SessionRuntime {
     });
   }
 
+  /** How to run a daemon right now: the entry is resolved (and the bundle checked for freshness) for every spawn. */
+  private async command(): Promise<DaemonCommand> {
+    return { node: process.execPath, entry: (await this.daemonEntry()).entry, env: this.daemonEnv };
+  }
+
   private async spawn(launch: SessionLaunch, paths: SessionPaths): Promise<void> {
-    const child = spawnDaemon(this.command, paths, launch);
+    const child = spawnDaemon(await this.command(), paths, launch);
     const pid = child.pid;
     if (pid === undefined) {
       await once(child, "spawn"); // rejects with the spawn error
