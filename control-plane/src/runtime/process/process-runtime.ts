@@ -7,7 +7,8 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { readdir } from "node:fs/promises";
+import { readdir, rename, stat } from "node:fs/promises";
+import { join } from "node:path";
 import { pino } from "pino";
 import type { Logger } from "../../logger.js";
 import type { RuntimeObservation, SessionLaunch, SessionRuntime } from "../session-runtime.js";
@@ -20,6 +21,7 @@ import { describeExit, isGroupOurs, observeRecordedDaemon, type DaemonObservatio
 import { isSameProcessRunning, processStatSync, type ProcessIdentity } from "./process-identity.js";
 import { signalGroup, terminateGroup } from "./process-group.js";
 import { spawnDaemon, type DaemonCommand } from "./spawn-daemon.js";
+import { WarmPool, type WarmDaemon } from "./warm-pool.js";
 import { copyVolume, createVolume, removeTree, volumeExists } from "./volume.js";
 
 /** Options of the process runtime. */
@@ -38,6 +40,8 @@ export interface ProcessRuntimeOptions {
   readonly maxLogBytes?: number;
   /** How often daemons that are not children of this process are checked for exit, and logs for size; default 1 s. */
   readonly pollMs?: number;
+  /** Warm daemons kept loaded and waiting for a session (see warm-pool.ts); default 0, none. */
+  readonly warmPool?: number;
 }
 
 /** The `process` adapter of the SessionRuntime port. */
@@ -62,6 +66,8 @@ export class ProcessRuntime implements SessionRuntime {
   private readonly watchers = new Set<(sessionId: string) => void>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Warm daemons, when the pool is configured; exposed for tests and the bench. */
+  readonly warmPool: WarmPool | undefined;
 
   constructor(options: ProcessRuntimeOptions) {
     this.dataDir = options.dataDir;
@@ -71,6 +77,8 @@ export class ProcessRuntime implements SessionRuntime {
     this.graceMs = options.graceMs ?? 10_000;
     this.maxLogBytes = options.maxLogBytes ?? 10 * 1024 * 1024;
     this.pollMs = options.pollMs ?? 1_000;
+    const size = options.warmPool ?? 0;
+    this.warmPool = size > 0 ? new WarmPool({ size, dir: join(this.dataDir, "warm"), entry: this.daemonEntry, env: this.daemonEnv, logger: this.logger }) : undefined;
     this.schedulePoll();
   }
 
@@ -101,7 +109,8 @@ export class ProcessRuntime implements SessionRuntime {
       await rotateDaemonLog(paths.log, this.maxLogBytes);
       this.starting.add(launch.sessionId);
       try {
-        await this.spawn(launch, paths);
+        const warm = await this.warmPool?.take();
+        if (!warm || !(await this.claim(warm, launch, paths))) await this.spawn(launch, paths);
       } finally {
         this.starting.delete(launch.sessionId);
       }
@@ -136,6 +145,38 @@ export class ProcessRuntime implements SessionRuntime {
     child.unref();
     await once(child, "spawn");
     this.logger.info({ sessionId: launch.sessionId, pid }, "started daemon");
+  }
+
+  /**
+   * Gives a warm daemon the session: its log becomes the session's log (a rename: the daemon
+   * keeps writing to the same open file), it is recorded like a spawned daemon, then it gets the
+   * session, token and volume over its IPC channel. Returns false, having killed it, when it
+   * died before the claim reached it; the caller then spawns cold.
+   */
+  private async claim(warm: WarmDaemon, launch: SessionLaunch, paths: SessionPaths): Promise<boolean> {
+    const { child, identity } = warm;
+    if ((await stat(paths.log).catch(() => undefined))?.size) await rename(paths.log, `${paths.log}.1`);
+    await rename(warm.log, paths.log);
+    try {
+      writePidRecordSync(paths, { ...identity, spawnedAt: new Date().toISOString() });
+    } catch (err) {
+      signalGroup(identity.pid, "SIGKILL");
+      throw err;
+    }
+    this.children.set(launch.sessionId, child);
+    child.on("exit", (code, signal) => this.onExit(launch.sessionId, child, paths, identity, code, signal));
+    try {
+      await WarmPool.claim(warm, { controlPlaneUrl: launch.controlPlaneUrl, sessionId: launch.sessionId, workspace: paths.workspace, token: launch.daemonToken });
+    } catch (err) {
+      this.logger.warn({ err, sessionId: launch.sessionId, pid: identity.pid }, "a warm daemon could not be claimed; starting cold");
+      this.stopRequested.add(child);
+      this.children.delete(launch.sessionId);
+      signalGroup(identity.pid, "SIGKILL");
+      await removeDaemonRecords(paths);
+      return false;
+    }
+    this.logger.info({ sessionId: launch.sessionId, pid: identity.pid }, "claimed warm daemon");
+    return true;
   }
 
   private onExit(sessionId: string, child: ChildProcess, paths: SessionPaths, identity: ProcessIdentity, exitCode: number | null, signal: NodeJS.Signals | null): void {
@@ -267,13 +308,13 @@ export class ProcessRuntime implements SessionRuntime {
     }
   }
 
-  /** Stops polling and watching; daemons keep running, to be adopted by the next control plane. */
-  close(): Promise<void> {
+  /** Stops polling and watching and kills the unclaimed warm daemons; session daemons keep running, to be adopted by the next control plane. */
+  async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
     this.watchers.clear();
     // As after a restart: what happens to these children from now on is the next instance's to find out.
     for (const child of this.children.values()) child.removeAllListeners("exit");
-    return Promise.resolve();
+    await this.warmPool?.close();
   }
 }
