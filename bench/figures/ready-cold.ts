@@ -5,8 +5,8 @@ import { agents, type Harness } from "../harness.js";
 import type { BenchSettings } from "../settings.js";
 import { figure, since, summarize, type FigureResult } from "../stats.js";
 
-/** Milliseconds from spawning `node` to its TCP connection being accepted. */
-async function bareSpawn(): Promise<number> {
+/** Milliseconds from spawning `node` to its TCP connection being accepted (the baseline of figures 1 and 2). */
+export async function bareSpawn(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();
