@@ -6,7 +6,9 @@
  * away (the channel closes) has nothing to do and exits.
  */
 import { parseClaimedConfig, type DaemonConfig } from "./config.js";
+import { daemonVersion } from "./daemon.js";
 import { UsageError } from "./errors.js";
+import { createLogger, logLevels, type LogLevel } from "./logger.js";
 
 /** The message a warm daemon sends once its code is loaded. */
 export const loadedMessage = { type: "raworc.warm.loaded" } as const;
@@ -38,5 +40,8 @@ export function awaitClaim(env: NodeJS.ProcessEnv): Promise<DaemonConfig> {
     process.on("message", onMessage);
     process.on("disconnect", onDisconnect);
     send(loadedMessage);
+    // The first line of what becomes the session's log: this daemon was started before its session.
+    const level = logLevels.find((l) => l === env.RAWORC_LOG_LEVEL) ?? "info";
+    createLogger(level satisfies LogLevel, { pid: process.pid, version: daemonVersion }).info("warm daemon loaded; waiting for a session");
   });
 }

@@ -8,7 +8,7 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { basename, dirname, extname, join } from "node:path";
+import { basename, dirname, extname, join, relative } from "node:path";
 
 /** A bundle ready to run: `node <entry>`. */
 export interface DaemonBundle {
@@ -41,11 +41,12 @@ export interface DaemonBundleOptions {
 }
 
 // Part of every key: a change of these options or of esbuild itself must not reuse old bundles.
-const BUILD_FORMAT = "raworc-agent/esm/node22/v1";
+const BUILD_FORMAT = "raworc-agent/esm/node22/split/v2";
 const ENTRY_FILE = "raworc-agent.mjs";
 const MANIFEST_FILE = "manifest.json";
-/** Cache entries kept besides the current one; a running daemon has loaded its whole bundle, so older ones can go. */
+/** Cache entries kept besides the current one, and for how long at least: a running daemon may still load a lazy chunk of its entry. */
 const KEEP_ENTRIES = 4;
+const KEEP_MS = 24 * 3600 * 1000;
 
 const sha256 = (data: string | Buffer): string => createHash("sha256").update(data).digest("hex");
 
@@ -98,14 +99,19 @@ export async function buildDaemonBundle(options: DaemonBundleOptions): Promise<D
   // esbuild is a build tool (a devDependency): loaded only when a bundle must be built.
   const esbuild = await import("esbuild");
   const compiled = new Map<string, Omit<BundleInput, "path">>();
+  const outdir = join(options.cacheDir, "pending");
   const result = await esbuild.build({
-    entryPoints: [options.source],
+    entryPoints: { [basename(ENTRY_FILE, ".mjs")]: options.source },
     bundle: true,
     platform: "node",
     format: "esm",
     target: "node22",
     write: false,
-    outfile: join(options.cacheDir, "pending", ENTRY_FILE),
+    // Dynamic imports (the provider SDKs' adapters) become chunks loaded on first use, not at start.
+    splitting: true,
+    outdir,
+    outExtension: { ".js": ".mjs" },
+    chunkNames: "chunks/[name]-[hash]",
     sourcemap: "linked",
     logLevel: "silent",
     plugins: [
@@ -136,7 +142,11 @@ export async function buildDaemonBundle(options: DaemonBundleOptions): Promise<D
   const scratch = join(options.cacheDir, `.build-${randomUUID()}`);
   await mkdir(scratch);
   try {
-    for (const file of result.outputFiles) await writeFile(join(scratch, basename(file.path)), file.contents);
+    for (const file of result.outputFiles) {
+      const target = join(scratch, relative(outdir, file.path));
+      await mkdir(dirname(target), { recursive: true });
+      await writeFile(target, file.contents);
+    }
     await writeFile(join(scratch, MANIFEST_FILE), `${JSON.stringify(manifest)}\n`);
     await rename(scratch, join(options.cacheDir, key)).catch((err: NodeJS.ErrnoException) => {
       // Another control plane (or test process) built the same sources first: theirs is identical.
@@ -151,7 +161,7 @@ export async function buildDaemonBundle(options: DaemonBundleOptions): Promise<D
 
 async function pruneCache(cacheDir: string, current: string): Promise<void> {
   const older = (await cacheEntries(cacheDir)).filter((e) => basename(e.dir) !== current);
-  for (const { dir } of older.slice(KEEP_ENTRIES)) await rm(dir, { recursive: true, force: true });
+  for (const { dir, mtimeMs } of older.slice(KEEP_ENTRIES)) if (Date.now() - mtimeMs > KEEP_MS) await rm(dir, { recursive: true, force: true });
 }
 
 /** The bundle of the daemon's current sources: the cached one when they are unchanged, else a fresh build. */

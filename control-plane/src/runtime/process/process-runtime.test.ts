@@ -19,6 +19,7 @@ import { writePidRecordSync } from "./daemon-record.js";
 import { sessionPaths } from "./layout.js";
 import { defaultDaemonEntry } from "./daemon-entry.js";
 import { ProcessRuntime, type ProcessRuntimeOptions } from "./process-runtime.js";
+import { daemonNodeFlags } from "./spawn-daemon.js";
 
 describe("process runtime: daemons", () => {
   let dataDir: string;
@@ -86,7 +87,7 @@ describe("process runtime: daemons", () => {
     const seen = await rt.observe(l.sessionId);
     assert.deepEqual(seen, { sessionId: l.sessionId, volume: "present", daemon: "running", handle: String(pid) });
     const argv = await procStrings(pid, "cmdline");
-    assert.deepEqual(argv.slice(1), [SLEEPER_ENTRY, "--control-plane", l.controlPlaneUrl, "--session-id", l.sessionId, "--workspace", workspace]);
+    assert.deepEqual(argv.slice(1), [...daemonNodeFlags, SLEEPER_ENTRY, "--control-plane", l.controlPlaneUrl, "--session-id", l.sessionId, "--workspace", workspace]);
     assert.match(await daemonLog(l.sessionId), new RegExp(`started in ${workspace}`));
 
     await rt.stop(l.sessionId);
@@ -290,7 +291,7 @@ describe("process runtime: daemons", () => {
     assert.equal((await rt.observe(l.sessionId)).daemon, "running");
     const argv = await procStrings(pid, "cmdline");
     assert.equal(argv[0], process.execPath);
-    assert.match(argv[1] ?? "", /agent-runtime\/node_modules\/\.cache\/raworc-agent\/[0-9a-f]{64}\/raworc-agent\.mjs$/, "the bundle, not the bin through tsx");
+    assert.match(argv[1 + daemonNodeFlags.length] ?? "", /agent-runtime\/node_modules\/\.cache\/raworc-agent\/[0-9a-f]{64}\/raworc-agent\.mjs$/, "the bundle, not the bin through tsx");
     assert.ok(!argv.some((arg) => arg.includes(l.daemonToken)));
 
     await rt.stop(l.sessionId, { graceMs: 20_000 });

@@ -19,6 +19,13 @@ export interface DaemonCommand {
   readonly env: Readonly<Record<string, string>>;
 }
 
+/**
+ * Node flags of every daemon. An idle daemon allocates little, so the young generation's
+ * semi-spaces (up to 16 MB each by default, and never given back) are capped at 1 MB: measured
+ * 103 → 90 MB RSS for an attached idle daemon, at the price of more (tiny) scavenges under load.
+ */
+export const daemonNodeFlags: readonly string[] = ["--max-semi-space-size=1"];
+
 // The server's environment holds its own secrets (RAWORC_*, database URLs, cloud credentials);
 // a daemon runs agent-chosen tools, so it gets only what a process needs to run at all.
 const INHERITED = ["PATH", "LANG", "LC_ALL", "TZ"] as const;
@@ -52,7 +59,7 @@ export function daemonEnvironment(command: DaemonCommand, workspace: string, tok
 export function spawnDaemon(command: DaemonCommand, paths: SessionPaths, launch: SessionLaunch): ChildProcess {
   const log = openDaemonLogSync(paths.log);
   try {
-    const args = [command.entry, "--control-plane", launch.controlPlaneUrl, "--session-id", launch.sessionId, "--workspace", paths.workspace];
+    const args = [...daemonNodeFlags, command.entry, "--control-plane", launch.controlPlaneUrl, "--session-id", launch.sessionId, "--workspace", paths.workspace];
     return spawn(command.node, args, {
       cwd: paths.workspace,
       env: daemonEnvironment(command, paths.workspace, launch.daemonToken),
@@ -73,7 +80,7 @@ export function spawnDaemon(command: DaemonCommand, paths: SessionPaths, launch:
 export function spawnWarmDaemon(command: DaemonCommand, dir: string, log: string): ChildProcess {
   const fd = openDaemonLogSync(log);
   try {
-    return spawn(command.node, [command.entry, "--await-claim"], {
+    return spawn(command.node, [...daemonNodeFlags, command.entry, "--await-claim"], {
       cwd: dir,
       env: baseEnvironment(command, dir),
       detached: true,

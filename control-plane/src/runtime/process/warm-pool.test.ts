@@ -80,7 +80,7 @@ describe("process runtime: warm pool", function () {
     for (const pid of warm) {
       const argv = await procStrings(pid, "cmdline");
       assert.equal(argv.at(-1), "--await-claim");
-      assert.match(argv[1] ?? "", /raworc-agent\.mjs$/, "warm daemons run the bundle");
+      assert.match(argv.at(-2) ?? "", /raworc-agent\.mjs$/, "warm daemons run the bundle");
       assert.ok(!(await procStrings(pid, "environ")).some((v) => v.startsWith("RAWORC_SESSION_TOKEN=")), "a warm daemon holds no token");
     }
 
