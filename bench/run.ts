@@ -2,7 +2,7 @@
 import { join } from "node:path";
 import { eventThroughput } from "./figures/events.js";
 import { firstToken } from "./figures/first-token.js";
-import { memory } from "./figures/memory.js";
+import { memoryAtScale, memoryLive } from "./figures/memory.js";
 import { readyCold } from "./figures/ready-cold.js";
 import { readyWarm } from "./figures/ready-warm.js";
 import { remix } from "./figures/remix.js";
@@ -21,7 +21,8 @@ let failed = false;
 try {
   // Memory measures control planes of its own (child processes) and is listed last.
   const figures: [string, () => Promise<FigureResult | FigureResult[]>][] = [
-    ["memory", () => memory(settings)],
+    ["memory", () => memoryLive(settings)],
+    ["memory-at-scale", () => memoryAtScale(settings)],
     ["ready-cold", () => readyCold(harness, settings)],
     ["ready-warm", () => readyWarm(settings.eventsPerTurn, settings)],
     ["unary-rpc", () => unaryRpc(harness, settings)],
@@ -29,7 +30,9 @@ try {
     ["events", () => eventThroughput(harness, settings)],
     ["remix", () => remix(harness, settings)],
   ];
-  for (const [name, measure] of figures) {
+  // BENCH_ONLY=memory,ready-warm runs only the named figures (to re-measure one after a change).
+  const only = process.env.BENCH_ONLY?.split(",").filter(Boolean);
+  for (const [name, measure] of figures.filter(([name]) => !only || only.includes(name))) {
     const start = performance.now();
     try {
       const got = await measure();

@@ -43,6 +43,6 @@ export async function readyCold(h: Harness, s: BenchSettings): Promise<FigureRes
     baselineLabel: "spawn bare node + TCP connect back",
     target: "p50 ≤ 2× baseline",
     pass,
-    note: pass ? "" : "not profiled yet; suspects: the daemon loads TypeScript through tsx, then attaches and authenticates, and the reconciler's start path; a prebuilt JS daemon and a warm pool are the likely fixes",
+    note: pass ? "" : "bundled JS daemon under plain node; profiled: node start and module loading of the daemon, then the same attach path as figure 2 (see the README)",
   });
 }

@@ -46,6 +46,6 @@ export async function readyWarm(eventsPerTurn: number, s: BenchSettings): Promis
     baselineLabel: "spawn bare node + TCP connect back (reference; the target is absolute)",
     target: "p50 ≤ 50 ms",
     pass,
-    note: pass ? "" : "see the README for the profile of the READY path",
+    note: pass ? "" : "profiled: CreateSession's own transaction, the claim and the daemon opening its volume, attach + authentication at the control plane, Ready → READY at the watcher (see the README)",
   });
 }
