@@ -62,6 +62,8 @@ async function createAll(cp: ChildControlPlane, names: readonly string[], concur
         await cp.sessions.createSession({ session: { metadata: ref(name), spec: { agents: ["ticker"] } } });
         return;
       } catch (err) {
+        // An UNAVAILABLE answer can come after the create committed: the retry then finds it there.
+        if (attempt > 1 && err instanceof ConnectError && err.code === Code.AlreadyExists) return;
         if (!(err instanceof ConnectError) || err.code !== Code.Unavailable || attempt >= 10) throw err;
         await sleep(100 * attempt);
       }
