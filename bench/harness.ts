@@ -30,11 +30,14 @@ export interface Harness {
 /** The scripted agents the figures use: one-word replies and a firehose of `events` text deltas. */
 export const agents = { ticker: "ticker", firehose: "firehose" } as const;
 
-/** Starts the control plane on a fresh embedded database and creates the bench agents. */
-export async function startHarness(eventsPerTurn: number): Promise<Harness> {
+/** Starts the control plane on a fresh embedded database and creates the bench agents; no warm pool unless `warmPool` says so. */
+export async function startHarness(eventsPerTurn: number, warmPool = 0): Promise<Harness> {
   const dataDir = await mkdtemp(join(tmpdir(), "raworc-bench-"));
   const adminPassword = randomBytes(12).toString("base64url");
-  const config = loadServerConfig({ host: "127.0.0.1", port: 0, dataDir, logLevel: "silent" }, { RAWORC_ADMIN_PASSWORD: adminPassword, RAWORC_SESSION_IDLE_TIMEOUT_SECONDS: "0" });
+  const config = loadServerConfig(
+    { host: "127.0.0.1", port: 0, dataDir, logLevel: "silent" },
+    { RAWORC_ADMIN_PASSWORD: adminPassword, RAWORC_SESSION_IDLE_TIMEOUT_SECONDS: "0", RAWORC_WARM_POOL: String(warmPool) },
+  );
   const server = await startServer(config, { shutdownGraceMs: 1000 });
   const token = await login(server.url, "admin", adminPassword);
   const sessions = clientOf(SessionService, server.url, token);

@@ -2,10 +2,12 @@
 import { join } from "node:path";
 import { eventThroughput } from "./figures/events.js";
 import { firstToken } from "./figures/first-token.js";
-import { controlPlaneIdleRss, memory } from "./figures/memory.js";
+import { memoryAtScale, memoryLive } from "./figures/memory.js";
 import { readyCold } from "./figures/ready-cold.js";
+import { readyWarm } from "./figures/ready-warm.js";
 import { remix } from "./figures/remix.js";
 import { unaryRpc } from "./figures/unary-rpc.js";
+import { releaseSharedResources } from "@raworc/test-support/shared-resources.js";
 import { startHarness } from "./harness.js";
 import { machine, table, writeResults } from "./report.js";
 import { loadSettings } from "./settings.js";
@@ -17,17 +19,20 @@ const harness = await startHarness(settings.eventsPerTurn);
 const results: FigureResult[] = [];
 let failed = false;
 try {
-  // Memory runs first, before the other figures' clients and caches grow this process (which is the control plane), and is listed last.
-  const idleRss = controlPlaneIdleRss();
+  // Memory measures control planes of its own (child processes) and is listed last.
   const figures: [string, () => Promise<FigureResult | FigureResult[]>][] = [
-    ["memory", () => memory(harness, settings, idleRss)],
+    ["memory", () => memoryLive(settings)],
+    ["memory-at-scale", () => memoryAtScale(settings)],
     ["ready-cold", () => readyCold(harness, settings)],
+    ["ready-warm", () => readyWarm(settings.eventsPerTurn, settings)],
     ["unary-rpc", () => unaryRpc(harness, settings)],
     ["first-token", () => firstToken(harness, settings)],
     ["events", () => eventThroughput(harness, settings)],
     ["remix", () => remix(harness, settings)],
   ];
-  for (const [name, measure] of figures) {
+  // BENCH_ONLY=memory,ready-warm runs only the named figures (to re-measure one after a change).
+  const only = process.env.BENCH_ONLY?.split(",").filter(Boolean);
+  for (const [name, measure] of figures.filter(([name]) => !only || only.includes(name))) {
     const start = performance.now();
     try {
       const got = await measure();
@@ -40,6 +45,8 @@ try {
   }
 } finally {
   await harness.close();
+  // The child control planes' databases and the embedded PostgreSQL they share.
+  await releaseSharedResources();
 }
 results.push(...results.splice(0, results.filter((r) => r.unit === "MB").length));
 console.log(table(results));

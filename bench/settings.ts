@@ -1,4 +1,4 @@
-/** Bench sizes, from the environment: BENCH_QUICK=1 for a smoke run, BENCH_SCALE and BENCH_SESSIONS to resize. */
+/** Bench sizes, from the environment: BENCH_QUICK=1 for a smoke run, BENCH_SCALE, BENCH_SESSIONS and BENCH_STORED_SESSIONS to resize. */
 
 /** How big each figure's run is. */
 export interface BenchSettings {
@@ -22,6 +22,8 @@ export interface BenchSettings {
   readonly remixSamples: number;
   /** Live sessions for the control-plane memory figure. */
   readonly sessions: number;
+  /** Sessions (without daemons) for the control-plane memory figure at the scale. */
+  readonly storedSessions: number;
 }
 
 function num(name: string, fallback: number): number {
@@ -44,5 +46,6 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
     scale: num("BENCH_SCALE", quick ? 0.002 : 0.05),
     remixSamples: num("BENCH_REMIX_SAMPLES", quick ? 1 : 3),
     sessions: num("BENCH_SESSIONS", quick ? 2 : 10),
+    storedSessions: num("BENCH_STORED_SESSIONS", quick ? 50 : 1000),
   };
 }

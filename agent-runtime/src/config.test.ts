@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { resolve } from "node:path";
-import { parseDaemonConfig } from "./config.js";
+import { parseClaimedConfig, parseDaemonConfig } from "./config.js";
 import { UsageError } from "./errors.js";
 
 const argv = ["--control-plane", "https://cp.example:9000", "--session-id", "5f0c", "--workspace", "ws"];
@@ -28,5 +28,19 @@ describe("daemon configuration", () => {
     assert.throws(() => parseDaemonConfig(["--control-plane", "ftp://x", ...argv.slice(2)], { RAWORC_SESSION_TOKEN: "t" }), /http:\/\/ or https:\/\//);
     assert.throws(() => parseDaemonConfig(argv, { RAWORC_SESSION_TOKEN: "t", RAWORC_LOG_LEVEL: "loud" }), /RAWORC_LOG_LEVEL/);
     assert.throws(() => parseDaemonConfig(argv, { RAWORC_SESSION_TOKEN: "t", RAWORC_SHUTDOWN_GRACE_MS: "soon" }), /RAWORC_SHUTDOWN_GRACE_MS/);
+  });
+});
+
+describe("daemon configuration from a warm-pool claim", () => {
+  const claim = { controlPlaneUrl: "http://127.0.0.1:9000", sessionId: "5f0c", workspace: "ws", token: "claimed" };
+
+  it("takes the session, workspace and token from the claim and the tuning from the environment", () => {
+    const config = parseClaimedConfig(claim, { RAWORC_SESSION_TOKEN: "from-env", RAWORC_LOG_LEVEL: "warn" });
+    assert.deepEqual(config, { ...claim, workspace: resolve("ws"), logLevel: "warn", signalGraceMs: 5000 });
+  });
+
+  it("refuses a claim without a token or with a bad URL, naming the field", () => {
+    assert.throws(() => parseClaimedConfig({ ...claim, token: undefined }, { RAWORC_SESSION_TOKEN: "from-env" }), UsageError);
+    assert.throws(() => parseClaimedConfig({ ...claim, controlPlaneUrl: 42 }, {}), /--control-plane/);
   });
 });

@@ -27,7 +27,8 @@ export interface DaemonConfig {
 }
 
 /** The usage line printed with a UsageError. */
-export const usage = "usage: raworc-agent --control-plane URL --session-id ID --workspace DIR (token in RAWORC_SESSION_TOKEN)";
+export const usage =
+  "usage: raworc-agent --control-plane URL --session-id ID --workspace DIR (token in RAWORC_SESSION_TOKEN)\n       raworc-agent --await-claim (a warm daemon: the session arrives over the IPC channel of the process runtime)";
 
 const schema = z.object({
   controlPlaneUrl: z
@@ -65,14 +66,25 @@ export function parseDaemonConfig(argv: readonly string[], env: NodeJS.ProcessEn
   } catch (error) {
     throw new UsageError(`${error instanceof Error ? error.message : String(error)}\n${usage}`);
   }
-  const parsed = schema.safeParse({
-    controlPlaneUrl: values["control-plane"],
-    sessionId: values["session-id"],
-    workspace: values.workspace,
-    token: env.RAWORC_SESSION_TOKEN,
-    logLevel: env.RAWORC_LOG_LEVEL || undefined,
-    signalGraceMs: env.RAWORC_SHUTDOWN_GRACE_MS || undefined,
-  });
+  return validate({ controlPlaneUrl: values["control-plane"], sessionId: values["session-id"], workspace: values.workspace, token: env.RAWORC_SESSION_TOKEN }, env);
+}
+
+/** What the process runtime's warm pool hands a warm daemon over IPC when a session claims it. */
+export interface SessionClaim {
+  readonly controlPlaneUrl: string;
+  readonly sessionId: string;
+  readonly workspace: string;
+  readonly token: string;
+}
+
+/** Validates a claim received over IPC (the same rules as the command line) together with the tuning variables of the environment. */
+export function parseClaimedConfig(claim: Partial<Record<keyof SessionClaim, unknown>>, env: NodeJS.ProcessEnv): DaemonConfig {
+  // The messages say which field is missing by its command-line name, as for a cold start.
+  return validate({ controlPlaneUrl: claim.controlPlaneUrl, sessionId: claim.sessionId, workspace: claim.workspace, token: claim.token }, env);
+}
+
+function validate(session: Partial<Record<keyof SessionClaim, unknown>>, env: NodeJS.ProcessEnv): DaemonConfig {
+  const parsed = schema.safeParse({ ...session, logLevel: env.RAWORC_LOG_LEVEL || undefined, signalGraceMs: env.RAWORC_SHUTDOWN_GRACE_MS || undefined });
   if (!parsed.success) {
     const first = parsed.error.issues[0];
     throw new UsageError(`${first?.message ?? "invalid configuration"}\n${usage}`);

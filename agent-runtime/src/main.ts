@@ -1,8 +1,10 @@
 /**
- * The `raworc-agent` process: reads its configuration, runs the daemon, and exits with its code.
+ * The `raworc-agent` process: reads its configuration (from its command line, or from a warm-pool
+ * claim), runs the daemon, and exits with its code.
  * SIGTERM and SIGINT stop it like Shutdown(PAUSE); a second signal exits at once (the outbox is
  * durable, so nothing is lost, only not yet sent).
  */
+import { awaitClaim } from "./claim.js";
 import { parseDaemonConfig, type DaemonConfig } from "./config.js";
 import { daemonVersion, exitCodes, startDaemon, type Daemon } from "./daemon.js";
 import { describeError, UsageError } from "./errors.js";
@@ -11,7 +13,8 @@ import { createLogger } from "./logger.js";
 async function main(): Promise<number> {
   let config: DaemonConfig;
   try {
-    config = parseDaemonConfig(process.argv.slice(2), process.env);
+    const argv = process.argv.slice(2);
+    config = argv.length === 1 && argv[0] === "--await-claim" ? await awaitClaim(process.env) : parseDaemonConfig(argv, process.env);
   } catch (error) {
     if (error instanceof UsageError) {
       process.stderr.write(`raworc-agent: ${error.message}\n`);

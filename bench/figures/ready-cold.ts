@@ -5,8 +5,8 @@ import { agents, type Harness } from "../harness.js";
 import type { BenchSettings } from "../settings.js";
 import { figure, since, summarize, type FigureResult } from "../stats.js";
 
-/** Milliseconds from spawning `node` to its TCP connection being accepted. */
-async function bareSpawn(): Promise<number> {
+/** Milliseconds from spawning `node` to its TCP connection being accepted (the baseline of figures 1 and 2). */
+export async function bareSpawn(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();
@@ -43,6 +43,6 @@ export async function readyCold(h: Harness, s: BenchSettings): Promise<FigureRes
     baselineLabel: "spawn bare node + TCP connect back",
     target: "p50 ≤ 2× baseline",
     pass,
-    note: pass ? "" : "not profiled yet; suspects: the daemon loads TypeScript through tsx, then attaches and authenticates, and the reconciler's start path; a prebuilt JS daemon and a warm pool are the likely fixes",
+    note: pass ? "" : "bundled JS daemon under plain node; profiled: node start and module loading of the daemon, then the same attach path as figure 2 (see the README)",
   });
 }

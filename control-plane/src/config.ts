@@ -40,6 +40,8 @@ export interface ServerConfig {
   readonly runtime: "process" | "kubernetes";
   /** How long a READY session may see no message before it is paused, in seconds; 0 = never. */
   readonly sessionIdleTimeoutSeconds: number;
+  /** Warm daemons the process runtime keeps loaded for fast session starts (`RAWORC_WARM_POOL`, default 2; 0 = none). */
+  readonly warmPool: number;
   /** Daemon crashes in a row tolerated before a session goes FAILED (DaemonCrashLoop). */
   readonly maxDaemonRestarts: number;
   /** Settings of the kubernetes runtime (used when runtime is "kubernetes"). */
@@ -92,6 +94,7 @@ const schema = z.object({
   secretsKeyFile: z.string().min(1).optional(),
   runtime: z.enum(["process", "kubernetes"]).default("process"),
   sessionIdleTimeoutSeconds: z.coerce.number().int().min(0).max(30 * 24 * 3600).default(1800),
+  warmPool: z.coerce.number().int().min(0).max(64).default(2),
   maxDaemonRestarts: z.coerce.number().int().min(0).max(100).default(5),
   kubernetesNamespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a DNS-1123 label").default("raworc-sessions"),
   sessionImage: z.string().min(1).default("raworc/session:latest"),
@@ -119,6 +122,7 @@ const envNames: Record<keyof z.input<typeof schema>, string> = {
   secretsKeyFile: "RAWORC_SECRETS_KEY_FILE",
   runtime: "RAWORC_RUNTIME",
   sessionIdleTimeoutSeconds: "RAWORC_SESSION_IDLE_TIMEOUT_SECONDS",
+  warmPool: "RAWORC_WARM_POOL",
   maxDaemonRestarts: "RAWORC_MAX_DAEMON_RESTARTS",
   kubernetesNamespace: "RAWORC_KUBERNETES_NAMESPACE",
   sessionImage: "RAWORC_SESSION_IMAGE",
@@ -168,6 +172,7 @@ export function loadServerConfig(flags: ServerFlags = {}, env: NodeJS.ProcessEnv
     secretsKeyFile: c.secretsKeyFile,
     runtime: c.runtime,
     sessionIdleTimeoutSeconds: c.sessionIdleTimeoutSeconds,
+    warmPool: c.warmPool,
     maxDaemonRestarts: c.maxDaemonRestarts,
     kubernetes: {
       namespace: c.kubernetesNamespace,

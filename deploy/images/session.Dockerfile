@@ -12,8 +12,26 @@ COPY agent-runtime/package.json agent-runtime/
 COPY cli/package.json cli/
 COPY deploy/package.json deploy/
 COPY test-support/package.json test-support/
-# Only the daemon's production dependencies (and proto, which it links); tsx is one of them.
+# Only the daemon's production dependencies (and proto, which it links).
 RUN npm ci --omit=dev --workspace agent-runtime && npm cache clean --force
+
+# The daemon as one JavaScript file, built from the sources this image is built from (so it
+# cannot be stale); the image then runs plain node and ships no TypeScript.
+FROM node:24.21.0-bookworm-slim AS bundle
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+COPY proto/package.json proto/
+COPY control-plane/package.json control-plane/
+COPY agent-runtime/package.json agent-runtime/
+COPY cli/package.json cli/
+COPY deploy/package.json deploy/
+COPY test-support/package.json test-support/
+RUN npm ci --workspace agent-runtime --include-workspace-root --ignore-scripts && npm cache clean --force
+COPY proto/src proto/src
+COPY proto/gen proto/gen
+COPY agent-runtime/src agent-runtime/src
+COPY control-plane/src/runtime/process/daemon-bundle.ts control-plane/src/runtime/process/bundle-daemon-cli.ts control-plane/src/runtime/process/
+RUN npx tsx control-plane/src/runtime/process/bundle-daemon-cli.ts agent-runtime
 
 FROM node:24.21.0-bookworm-slim
 LABEL org.opencontainers.image.title="raworc-session" \
@@ -31,13 +49,11 @@ ENV NODE_ENV=production \
     TMPDIR=/tmp
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
-COPY package.json tsconfig.json ./
+COPY package.json ./
 COPY proto/package.json proto/
-COPY proto/src proto/src
-COPY proto/gen proto/gen
 COPY agent-runtime/package.json agent-runtime/
 COPY agent-runtime/bin agent-runtime/bin
-COPY agent-runtime/src agent-runtime/src
+COPY --from=bundle /app/agent-runtime/dist agent-runtime/dist
 # The pod's command is `raworc-agent` (the kubernetes runtime's default): this wrapper puts tini
 # in front as PID 1, so tool processes are reaped and SIGTERM reaches the daemon.
 COPY --chmod=0755 deploy/images/raworc-agent.sh /usr/local/bin/raworc-agent

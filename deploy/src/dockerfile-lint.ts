@@ -62,9 +62,17 @@ export function lintDockerfile(text: string): string[] {
   for (const label of requiredLabels) if (!labels.includes(`${label}=`)) problems.push(`label ${label} missing`);
   const installs = instructions.filter((i) => i.keyword === "RUN" && /\bnpm (ci|install|i)\b/.test(i.args));
   if (installs.length === 0) problems.push("no npm ci");
+  // A build stage may install dev dependencies (esbuild) when the image takes only its output, never its node_modules.
+  const shipsNodeModules = (stage: Instruction[]): boolean => {
+    if (stage === final) return true;
+    const name = /\bAS\s+(\S+)/i.exec(stage[0]?.args ?? "")?.[1]?.toLowerCase();
+    const copies = final.filter((i) => i.keyword === "COPY" && name !== undefined && i.args.toLowerCase().includes(`--from=${name} `));
+    return copies.some((c) => c.args.split(/\s+/).filter((a) => !a.startsWith("--")).slice(0, -1).some((source) => source.includes("node_modules") || /^\/(app\/?)?$/.test(source)));
+  };
   for (const run of installs) {
     if (!/\bnpm ci\b/.test(run.args)) problems.push(`line ${run.line}: npm install instead of npm ci`);
-    if (!/--omit=dev\b/.test(run.args)) problems.push(`line ${run.line}: npm ci without --omit=dev`);
+    const stage = stages.find((st) => st.includes(run));
+    if (!/--omit=dev\b/.test(run.args) && (!stage || shipsNodeModules(stage))) problems.push(`line ${run.line}: npm ci without --omit=dev`);
   }
   for (const run of final.filter((i) => i.keyword === "RUN")) {
     if (buildTools.test(run.args)) problems.push(`line ${run.line}: build tools in the final stage`);

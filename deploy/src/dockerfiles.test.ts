@@ -38,5 +38,9 @@ describe("deploy/images", () => {
       assert.match(problems, new RegExp(expected.replace(/[.-]/g, "\\$&")));
     }
     assert.deepEqual(lintDockerfile("FROM node:24.21.0-bookworm-slim AS a\nRUN npm ci --omit=dev\nFROM node:24.21.0-bookworm-slim\nUSER root\n").filter((p) => p.includes("runs as")), ["the final stage runs as root"]);
+    // A build stage may hold dev dependencies only while the image copies its output, not its node_modules.
+    const build = (copy: string) => `FROM node:24.21.0-bookworm-slim AS bundle\nRUN npm ci\nFROM node:24.21.0-bookworm-slim\n${copy}\nUSER 1000\n`;
+    assert.deepEqual(lintDockerfile(build("COPY --from=bundle /app/agent-runtime/dist dist")).filter((p) => p.includes("omit")), []);
+    assert.deepEqual(lintDockerfile(build("COPY --from=bundle /app/node_modules ./node_modules")).filter((p) => p.includes("omit")), ["line 2: npm ci without --omit=dev"]);
   });
 });

@@ -40,7 +40,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const adminPassword = randomBytes(12).toString("base64url");
   const base = loadServerConfig(
     { host: "127.0.0.1", port: 0, dataDir, logLevel: "silent" },
-    { RAWORC_DATABASE_URL: database.url, RAWORC_ADMIN_PASSWORD: adminPassword },
+    // No warm pool unless a test asks for one (config.warmPool): most tests start few sessions, on shared cores.
+    { RAWORC_DATABASE_URL: database.url, RAWORC_ADMIN_PASSWORD: adminPassword, RAWORC_WARM_POOL: "0" },
   );
   const configFor = (overrides: Partial<ServerConfig> = {}): ServerConfig => ({ ...base, ...options.config, ...overrides });
   const serverOptions = { shutdownGraceMs: 1000, reconcile: options.reconcile ?? true };

@@ -8,7 +8,7 @@ import type { SessionRuntime } from "./session-runtime.js";
 export async function createSessionRuntime(config: ServerConfig, logger: Logger): Promise<SessionRuntime> {
   switch (config.runtime) {
     case "process":
-      return new ProcessRuntime({ dataDir: config.dataDir, logger });
+      return new ProcessRuntime({ dataDir: config.dataDir, logger, warmPool: config.warmPool });
     case "kubernetes": {
       const [{ createKubernetesClients, loadKubeConfig }, { KubernetesSessionRuntime }] = await Promise.all([
         import("./kubernetes/client.js"),

@@ -51,6 +51,8 @@ export async function startControlPlaneProcess(options: ControlPlaneProcessOptio
       RAWORC_DATABASE_URL: options.databaseUrl,
       RAWORC_ADMIN_PASSWORD: options.adminPassword,
       RAWORC_LOG_LEVEL: "warn",
+      // As in startTestServer: no warm pool unless the test asks for one.
+      RAWORC_WARM_POOL: "0",
       ...options.env,
     },
     stdio: ["ignore", "pipe", "pipe"],

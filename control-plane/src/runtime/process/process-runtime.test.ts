@@ -17,7 +17,9 @@ import { ConfigurationError } from "../../errors.js";
 import type { SessionLaunch } from "../session-runtime.js";
 import { writePidRecordSync } from "./daemon-record.js";
 import { sessionPaths } from "./layout.js";
-import { defaultDaemonEntry, ProcessRuntime, type ProcessRuntimeOptions } from "./process-runtime.js";
+import { defaultDaemonEntry } from "./daemon-entry.js";
+import { ProcessRuntime, type ProcessRuntimeOptions } from "./process-runtime.js";
+import { daemonNodeFlags } from "./spawn-daemon.js";
 
 describe("process runtime: daemons", () => {
   let dataDir: string;
@@ -85,7 +87,7 @@ describe("process runtime: daemons", () => {
     const seen = await rt.observe(l.sessionId);
     assert.deepEqual(seen, { sessionId: l.sessionId, volume: "present", daemon: "running", handle: String(pid) });
     const argv = await procStrings(pid, "cmdline");
-    assert.deepEqual(argv.slice(1), [SLEEPER_ENTRY, "--control-plane", l.controlPlaneUrl, "--session-id", l.sessionId, "--workspace", workspace]);
+    assert.deepEqual(argv.slice(1), [...daemonNodeFlags, SLEEPER_ENTRY, "--control-plane", l.controlPlaneUrl, "--session-id", l.sessionId, "--workspace", workspace]);
     assert.match(await daemonLog(l.sessionId), new RegExp(`started in ${workspace}`));
 
     await rt.stop(l.sessionId);
@@ -267,16 +269,16 @@ describe("process runtime: daemons", () => {
     await assert.rejects(rt.observe(".."), /invalid session id/);
   });
 
-  it("runs the raworc-agent bin of @raworc/agent-runtime by default, and says so when it is not installed", async () => {
+  it("finds the raworc-agent bin of @raworc/agent-runtime, and says so when it is not installed", async () => {
     const bin = fileURLToPath(new URL("../../../../agent-runtime/bin/raworc-agent.js", import.meta.url));
     if (existsSync(bin)) assert.equal(await realpath(defaultDaemonEntry()), await realpath(bin));
     else assert.throws(() => new ProcessRuntime({ dataDir }), ConfigurationError);
   });
 
-  it("runs the real raworc-agent, which stays up while it retries an unreachable control plane and stops on SIGTERM", async function () {
-    const entry = defaultDaemonEntry();
-    if (!existsSync(join(dirname(entry), "../src/main.ts"))) this.skip(); // waits for: the agent-runtime sources beside the bin (a full checkout)
-    const rt = runtime({ daemonEntry: entry, env: { RAWORC_SHUTDOWN_GRACE_MS: "200" } });
+  it("runs the bundled raworc-agent with plain node by default, which stays up while it retries an unreachable control plane and stops on SIGTERM", async function () {
+    if (!existsSync(join(dirname(defaultDaemonEntry()), "../src/main.ts"))) this.skip(); // waits for: the agent-runtime sources beside the bin (a full checkout)
+    const rt = new ProcessRuntime({ dataDir, pollMs: 50, env: { RAWORC_SHUTDOWN_GRACE_MS: "200" } });
+    runtimes.push(rt);
     const l = launch();
     await rt.ensureVolume(l.sessionId);
     await rt.start(l);
@@ -288,7 +290,8 @@ describe("process runtime: daemons", () => {
     await waitUntil("the daemon retries attaching", async () => (await daemonLog(l.sessionId)).includes("reconnecting"));
     assert.equal((await rt.observe(l.sessionId)).daemon, "running");
     const argv = await procStrings(pid, "cmdline");
-    assert.equal(await realpath(argv[1] ?? ""), await realpath(entry));
+    assert.equal(argv[0], process.execPath);
+    assert.match(argv[1 + daemonNodeFlags.length] ?? "", /agent-runtime\/node_modules\/\.cache\/raworc-agent\/[0-9a-f]{64}\/raworc-agent\.mjs$/, "the bundle, not the bin through tsx");
     assert.ok(!argv.some((arg) => arg.includes(l.daemonToken)));
 
     await rt.stop(l.sessionId, { graceMs: 20_000 });

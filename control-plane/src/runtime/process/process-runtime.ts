@@ -7,13 +7,13 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { readdir } from "node:fs/promises";
-import { createRequire } from "node:module";
+import { readdir, rename, stat } from "node:fs/promises";
+import { join } from "node:path";
 import { pino } from "pino";
-import { ConfigurationError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
 import type { RuntimeObservation, SessionLaunch, SessionRuntime } from "../session-runtime.js";
 import { rotateDaemonLog } from "./daemon-log.js";
+import { bundledDaemonEntry, fixedDaemonEntry, type DaemonEntryResolver } from "./daemon-entry.js";
 import { readPidRecord, removeDaemonRecords, writeExitRecordSync, writePidRecordSync } from "./daemon-record.js";
 import { KeyedSerializer } from "./keyed-serializer.js";
 import { isSessionId, sessionPaths, sessionsRoot, type SessionPaths } from "./layout.js";
@@ -21,13 +21,14 @@ import { describeExit, isGroupOurs, observeRecordedDaemon, type DaemonObservatio
 import { isSameProcessRunning, processStatSync, type ProcessIdentity } from "./process-identity.js";
 import { signalGroup, terminateGroup } from "./process-group.js";
 import { spawnDaemon, type DaemonCommand } from "./spawn-daemon.js";
+import { WarmPool, type WarmDaemon } from "./warm-pool.js";
 import { copyVolume, createVolume, removeTree, volumeExists } from "./volume.js";
 
 /** Options of the process runtime. */
 export interface ProcessRuntimeOptions {
   /** The data directory; sessions live in `<dataDir>/sessions`. */
   readonly dataDir: string;
-  /** The daemon's entry script, run with this Node.js; default: the `raworc-agent` bin of @raworc/agent-runtime. */
+  /** The daemon's entry script, run with this Node.js; default: the bundle of @raworc/agent-runtime's current sources. */
   readonly daemonEntry?: string;
   /** Extra environment variables for every daemon; default none (the server's environment is never passed on). */
   readonly env?: Readonly<Record<string, string>>;
@@ -39,16 +40,8 @@ export interface ProcessRuntimeOptions {
   readonly maxLogBytes?: number;
   /** How often daemons that are not children of this process are checked for exit, and logs for size; default 1 s. */
   readonly pollMs?: number;
-}
-
-/** The `raworc-agent` bin of the installed @raworc/agent-runtime; throws a ConfigurationError when it is not installed. */
-export function defaultDaemonEntry(): string {
-  try {
-    // require.resolve rather than import.meta.resolve, which tsx's transform does not provide.
-    return createRequire(import.meta.url).resolve("@raworc/agent-runtime/bin/raworc-agent.js");
-  } catch (err) {
-    throw new ConfigurationError("cannot find the raworc-agent daemon (@raworc/agent-runtime); install it or set the daemon entry", { cause: err });
-  }
+  /** Warm daemons kept loaded and waiting for a session (see warm-pool.ts); default 0, none. */
+  readonly warmPool?: number;
 }
 
 /** The `process` adapter of the SessionRuntime port. */
@@ -56,7 +49,8 @@ export class ProcessRuntime implements SessionRuntime {
   /** Always "process". */
   readonly kind = "process" as const;
   private readonly dataDir: string;
-  private readonly command: DaemonCommand;
+  private readonly daemonEntry: DaemonEntryResolver;
+  private readonly daemonEnv: Readonly<Record<string, string>>;
   private readonly logger: Logger;
   private readonly graceMs: number;
   private readonly maxLogBytes: number;
@@ -72,14 +66,19 @@ export class ProcessRuntime implements SessionRuntime {
   private readonly watchers = new Set<(sessionId: string) => void>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Warm daemons, when the pool is configured; exposed for tests and the bench. */
+  readonly warmPool: WarmPool | undefined;
 
   constructor(options: ProcessRuntimeOptions) {
     this.dataDir = options.dataDir;
-    this.command = { node: process.execPath, entry: options.daemonEntry ?? defaultDaemonEntry(), env: options.env ?? {} };
     this.logger = options.logger ?? pino({ enabled: false });
+    this.daemonEntry = options.daemonEntry === undefined ? bundledDaemonEntry(this.logger) : fixedDaemonEntry(options.daemonEntry);
+    this.daemonEnv = options.env ?? {};
     this.graceMs = options.graceMs ?? 10_000;
     this.maxLogBytes = options.maxLogBytes ?? 10 * 1024 * 1024;
     this.pollMs = options.pollMs ?? 1_000;
+    const size = options.warmPool ?? 0;
+    this.warmPool = size > 0 ? new WarmPool({ size, dir: join(this.dataDir, "warm"), entry: this.daemonEntry, env: this.daemonEnv, logger: this.logger }) : undefined;
     this.schedulePoll();
   }
 
@@ -110,7 +109,8 @@ export class ProcessRuntime implements SessionRuntime {
       await rotateDaemonLog(paths.log, this.maxLogBytes);
       this.starting.add(launch.sessionId);
       try {
-        await this.spawn(launch, paths);
+        const warm = await this.warmPool?.take();
+        if (!warm || !(await this.claim(warm, launch, paths))) await this.spawn(launch, paths);
       } finally {
         this.starting.delete(launch.sessionId);
       }
@@ -118,8 +118,13 @@ export class ProcessRuntime implements SessionRuntime {
     });
   }
 
+  /** How to run a daemon right now: the entry is resolved (and the bundle checked for freshness) for every spawn. */
+  private async command(): Promise<DaemonCommand> {
+    return { node: process.execPath, entry: (await this.daemonEntry()).entry, env: this.daemonEnv };
+  }
+
   private async spawn(launch: SessionLaunch, paths: SessionPaths): Promise<void> {
-    const child = spawnDaemon(this.command, paths, launch);
+    const child = spawnDaemon(await this.command(), paths, launch);
     const pid = child.pid;
     if (pid === undefined) {
       await once(child, "spawn"); // rejects with the spawn error
@@ -140,6 +145,38 @@ export class ProcessRuntime implements SessionRuntime {
     child.unref();
     await once(child, "spawn");
     this.logger.info({ sessionId: launch.sessionId, pid }, "started daemon");
+  }
+
+  /**
+   * Gives a warm daemon the session: its log becomes the session's log (a rename: the daemon
+   * keeps writing to the same open file), it is recorded like a spawned daemon, then it gets the
+   * session, token and volume over its IPC channel. Returns false, having killed it, when it
+   * died before the claim reached it; the caller then spawns cold.
+   */
+  private async claim(warm: WarmDaemon, launch: SessionLaunch, paths: SessionPaths): Promise<boolean> {
+    const { child, identity } = warm;
+    if ((await stat(paths.log).catch(() => undefined))?.size) await rename(paths.log, `${paths.log}.1`);
+    await rename(warm.log, paths.log);
+    try {
+      writePidRecordSync(paths, { ...identity, spawnedAt: new Date().toISOString() });
+    } catch (err) {
+      signalGroup(identity.pid, "SIGKILL");
+      throw err;
+    }
+    this.children.set(launch.sessionId, child);
+    child.on("exit", (code, signal) => this.onExit(launch.sessionId, child, paths, identity, code, signal));
+    try {
+      await WarmPool.claim(warm, { controlPlaneUrl: launch.controlPlaneUrl, sessionId: launch.sessionId, workspace: paths.workspace, token: launch.daemonToken });
+    } catch (err) {
+      this.logger.warn({ err, sessionId: launch.sessionId, pid: identity.pid }, "a warm daemon could not be claimed; starting cold");
+      this.stopRequested.add(child);
+      this.children.delete(launch.sessionId);
+      signalGroup(identity.pid, "SIGKILL");
+      await removeDaemonRecords(paths);
+      return false;
+    }
+    this.logger.info({ sessionId: launch.sessionId, pid: identity.pid }, "claimed warm daemon");
+    return true;
   }
 
   private onExit(sessionId: string, child: ChildProcess, paths: SessionPaths, identity: ProcessIdentity, exitCode: number | null, signal: NodeJS.Signals | null): void {
@@ -271,13 +308,13 @@ export class ProcessRuntime implements SessionRuntime {
     }
   }
 
-  /** Stops polling and watching; daemons keep running, to be adopted by the next control plane. */
-  close(): Promise<void> {
+  /** Stops polling and watching and kills the unclaimed warm daemons; session daemons keep running, to be adopted by the next control plane. */
+  async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
     this.watchers.clear();
     // As after a restart: what happens to these children from now on is the next instance's to find out.
     for (const child of this.children.values()) child.removeAllListeners("exit");
-    return Promise.resolve();
+    await this.warmPool?.close();
   }
 }
