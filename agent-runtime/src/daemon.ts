@@ -1,7 +1,8 @@
 /**
  * The daemon, wired: opens the volume's state, repairs what a crash left, attaches to the
- * control plane, turns work items into turns, and stops on Shutdown or a signal. It only
- * orchestrates; the logic lives in channel/, state/, turns/ and models/.
+ * control plane, turns work items into turns, and stops on Shutdown or a signal (closing the
+ * agents' MCP servers). It only orchestrates; the logic lives in channel/, state/, turns/,
+ * models/ and tools/.
  */
 import { randomUUID } from "node:crypto";
 import { durationMs } from "@bufbuild/protobuf/wkt";
@@ -16,10 +17,14 @@ import type { DaemonConfig } from "./config.js";
 import { describeError, TurnCancelledError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { createModelFactory } from "./models/create-model.js";
+import { checkpointEndedTurn, recoverCheckpoints, type CheckpointRecorderOptions } from "./state/checkpoint-recorder.js";
+import { CheckpointStore } from "./state/checkpoint-store.js";
 import { ConversationLog } from "./state/conversation-log.js";
+import { SessionTools } from "./tools/session-tools.js";
 import { DaemonStateStore, readDaemonState } from "./state/daemon-state.js";
 import { ensureVolumeLayout, volumeLayout } from "./state/layout.js";
 import { adoptRemixCopy } from "./turns/adopt-remix.js";
+import { ApprovalBroker } from "./turns/approvals.js";
 import { recoverTurns } from "./turns/recovery.js";
 import { TurnLoop } from "./turns/turn-loop.js";
 import { applyWorkItem } from "./turns/work-items.js";
@@ -63,10 +68,12 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     persistSeqs: (acked, lastSeq) => state.update({ lastAckedDaemonSeq: acked, lastDaemonSeq: lastSeq }),
   });
   const sink = outboxEventSink(outbox);
+  const checkpoints: CheckpointRecorderOptions = { store: await CheckpointStore.open(layout.checkpoints), conversation, outbox, workspace: layout.workspace, log };
   if (own || fresh) {
     own = true;
     await state.update({ sessionId: config.sessionId, instance });
     await recoverTurns(conversation, outbox, sink, log);
+    await recoverCheckpoints(checkpoints);
   }
   const ledger = new WorkLedger({
     lastApplied: own ? [state.state.lastAppliedControlSeq, conversation.lastControlSeq()].reduce((a, b) => (a > b ? a : b)) : 0n,
@@ -78,13 +85,20 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
   let secrets: Readonly<Record<string, SecretValues>> = {};
   let stopping: Promise<void> | undefined;
   let fatal: unknown;
-  const models = createModelFactory({ log, secret: (name, key) => secrets[name]?.data[key] });
+  const secret = (name: string, key: string): string | undefined => secrets[name]?.data[key];
+  const models = createModelFactory({ log, secret });
+  const sessionTools = new SessionTools({ workspace: config.workspace, secret });
+  const approvals = new ApprovalBroker();
   const turns = new TurnLoop({
     conversation,
     sink,
     models,
     agents: () => agents,
     log,
+    onTurnEnded: (turn) => checkpointEndedTurn(turn, checkpoints),
+    sessionTools,
+    approvals,
+    secrets: { value: secret, values: () => Object.values(secrets).flatMap((values) => Object.values(values.data)) },
     onFatal: (error) => {
       fatal = error;
       channel.stop();
@@ -110,7 +124,17 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
       agents = welcome.agents;
       secrets = welcome.secrets;
       if (!own) {
-        await adoptRemixCopy({ sessionId: config.sessionId, conversation, outbox, state, restore: welcome.restore, copiedFrom: onDisk?.sessionId, log });
+        await adoptRemixCopy({
+          sessionId: config.sessionId,
+          conversation,
+          outbox,
+          state,
+          checkpoints: checkpoints.store,
+          workspace: layout.workspace,
+          restore: welcome.restore,
+          copiedFrom: onDisk?.sessionId,
+          log,
+        });
         own = true;
       } else if (welcome.restore && !state.state.restoredFrom) {
         log.warn({ parent: welcome.restore.parentSessionId }, "Welcome asks to restore a remix, but the volume already holds this session; nothing restored");
@@ -122,7 +146,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     ready: () => ({ lastTurn: conversation.lastEndedTurn(), activeTurn: turns.activeTurn }),
     async workItem(seq, item) {
       if (stopping) return;
-      await ledger.receive(seq, () => applyWorkItem(seq, item.item, { conversation, turns, log }));
+      await ledger.receive(seq, () => applyWorkItem(seq, item.item, { conversation, turns, log, approvals }));
     },
     shutdown(shutdown) {
       const terminate = shutdown.reason === ShutdownReason.TERMINATE;
@@ -148,6 +172,8 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     if (end === "terminated") await turns.stop(new TurnCancelledError("Terminating")).catch(() => undefined);
     if (end === "refused") await turns.stop(new TurnCancelledError("Paused")).catch(() => undefined);
     await stopping;
+    // MCP servers started for the agents (stdio child processes) stop with the daemon.
+    await sessionTools.close();
     if (fatal !== undefined) {
       log.fatal({ err: describeError(fatal) }, "daemon failed");
       return exitCodes.fatal;

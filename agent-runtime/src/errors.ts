@@ -1,7 +1,8 @@
 /**
  * The daemon's errors, split by who is at fault (CONVENTIONS 6): the operator (bad flags or
  * environment), the volume (state the daemon cannot trust), the control plane (a protocol
- * breach), and the model (a provider error, which fails only the turn).
+ * breach), the model (a provider error, which fails only the turn; bad tool arguments), and
+ * the policy (a tool call refused before it did anything).
  */
 import type { Principal } from "@raworc/proto/gen/raworc/v1/auth_pb.js";
 
@@ -78,6 +79,41 @@ export class TurnCancelledError extends Error {
   ) {
     super(`turn ${reason.toLowerCase()}`);
     this.name = "TurnCancelledError";
+  }
+}
+
+/** The model passed tool arguments the tool cannot use; the model may retry with better ones. */
+export class ToolInputError extends Error {
+  /** Whether a retry could succeed (with corrected arguments). */
+  readonly retryable = true;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "ToolInputError";
+  }
+}
+
+/** A confinement or egress rule refused a tool call before it touched anything. */
+export class ToolRefusedError extends Error {
+  /** Whether a retry could succeed. */
+  readonly retryable = false;
+  constructor(message: string) {
+    super(message);
+    this.name = "ToolRefusedError";
+  }
+}
+
+/** An MCP server could not be started, reached or listed, or it went away; its tools are unavailable until it is reached again. */
+export class McpServerError extends Error {
+  /** Whether a retry could succeed (the next turn connects again). */
+  readonly retryable = true;
+  constructor(
+    /** The server's name in the agent spec. */
+    readonly server: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "McpServerError";
   }
 }
 

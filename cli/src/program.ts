@@ -6,6 +6,7 @@ import { configureApiCommand } from "./commands/api.js";
 import { configureApplyCommand } from "./commands/apply.js";
 import { configureAuditCommand } from "./commands/audit.js";
 import { configureAuthCommand } from "./commands/auth.js";
+import { configureChatCommand } from "./commands/chat.js";
 import { configureCreateCommand } from "./commands/create.js";
 import { configureDeleteCommand } from "./commands/delete.js";
 import { configureNamespacesCommand } from "./commands/namespaces.js";
@@ -39,7 +40,10 @@ export function createProgram(io: Io): Command {
       writeErr: (text) => io.stderr.write(text),
       outputError: (text, write) => write(`raworc: ${text.replace(/^error: /, "")}`),
     })
-    .addHelpText("after", "\nEnvironment: RAWORC_CONFIG (config file), RAWORC_SERVER, RAWORC_TOKEN.");
+    .addHelpText(
+      "after",
+      "\nChat: `raworc chat --agent NAME` creates a session and chats in it; `raworc chat SESSION` attaches to one\n(replies stream as they come; see `raworc chat --help`).\n\nEnvironment: RAWORC_CONFIG (config file), RAWORC_SERVER, RAWORC_TOKEN.",
+    );
   configureStartCommand(program);
   configureLoginCommand(program, io);
   configureLogoutCommand(program, io);
@@ -52,6 +56,7 @@ export function createProgram(io: Io): Command {
   configureSecretsCommand(program, io);
   configureAgentsCommand(program, io);
   configureSessionsCommand(program, io);
+  configureChatCommand(program, io);
   configureCreateCommand(program, io);
   configureApplyCommand(program, io);
   configureDeleteCommand(program, io);

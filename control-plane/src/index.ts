@@ -6,3 +6,6 @@ export { startEmbeddedPostgres, type EmbeddedPostgres } from "./store/embedded-p
 export { rotateSigningKey } from "./auth/keyring.js";
 export { defaultDataDir } from "./config.js";
 export { ProcessRuntime } from "./runtime/process/process-runtime.js";
+// For tests in other packages that play a session's daemon by hand (a server started with reconcile off).
+export { issueDaemonToken } from "./auth/daemon-auth.js";
+export { importKeySet, loadOrCreateKeySet } from "./auth/keyring.js";

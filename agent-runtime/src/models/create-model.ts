@@ -1,6 +1,6 @@
 /**
  * Picks the model adapter for an agent's ModelSpec: scripted, OpenAI and OpenAI-compatible
- * (Chat Completions), Anthropic (Messages). API keys are read from the Welcome secrets in memory
+ * (Chat Completions or Responses, by ModelSpec.api), Anthropic (Messages). API keys are read from the Welcome secrets in memory
  * when the model is built; a missing key is a ModelError that fails the turn, not the session.
  */
 import { durationMs } from "@bufbuild/protobuf/wkt";
@@ -10,7 +10,9 @@ import type { Logger } from "../logger.js";
 import { createAnthropicModel } from "./anthropic.js";
 import type { Model } from "./model.js";
 import { createOpenAiChatModel } from "./openai.js";
-import type { RetryPolicy } from "./retry.js";
+import { createOpenAiResponsesModel } from "./openai-responses.js";
+import { withPricing } from "./pricing.js";
+import { defaultRetryPolicy, type RetryPolicy } from "./retry.js";
 import { createScriptedModel } from "./scripted-model.js";
 
 /** What adapters may need besides the spec. */
@@ -35,12 +37,19 @@ function apiKeyOf(spec: ModelSpec, dependencies: ModelDependencies): string | un
   return value;
 }
 
-/** Creates the factory the daemon uses: one adapter per provider. */
+/** Creates the factory the daemon uses: one adapter per provider, its usage priced when the spec has pricing. */
 export function createModelFactory(dependencies: ModelDependencies): ModelFactory {
+  const adapterFor = createAdapterFactory(dependencies);
+  return (spec) => (spec.pricing ? withPricing(adapterFor(spec), spec.pricing) : adapterFor(spec));
+}
+
+/** The adapter for a spec's provider and API. */
+function createAdapterFactory(dependencies: ModelDependencies): ModelFactory {
   return (spec) => {
+    const policy = dependencies.retry ?? defaultRetryPolicy;
     const common = {
       log: dependencies.log,
-      ...(dependencies.retry ? { retry: dependencies.retry } : {}),
+      retry: spec.maxRetries === undefined ? policy : { ...policy, maxRetries: spec.maxRetries },
       ...(spec.requestTimeout ? { timeoutMs: durationMs(spec.requestTimeout) } : {}),
     };
     switch (spec.provider) {
@@ -52,11 +61,11 @@ export function createModelFactory(dependencies: ModelDependencies): ModelFactor
       case ModelProvider.OPENAI:
       case ModelProvider.OPENAI_COMPATIBLE: {
         const compatible = spec.provider === ModelProvider.OPENAI_COMPATIBLE;
-        if (spec.api === ModelApi.RESPONSES) throw new UnsupportedError("the Responses API is not supported by this daemon yet; use api CHAT_COMPLETIONS");
         const apiKey = apiKeyOf(spec, dependencies);
         if (!compatible && apiKey === undefined) throw new ModelError("provider OPENAI needs model.api_key");
         if (compatible && !spec.baseUrl) throw new ModelError("provider OPENAI_COMPATIBLE needs model.base_url");
-        return createOpenAiChatModel(spec, { ...common, apiKey, compatible });
+        const options = { ...common, apiKey, compatible };
+        return spec.api === ModelApi.RESPONSES ? createOpenAiResponsesModel(spec, options) : createOpenAiChatModel(spec, options);
       }
       case ModelProvider.ANTHROPIC: {
         const apiKey = apiKeyOf(spec, dependencies);

@@ -40,6 +40,8 @@ export interface ModelUsageReport {
   readonly inputTokens: number;
   readonly outputTokens: number;
   readonly cachedInputTokens: number;
+  /** Cost in US dollars, when the spec has pricing (see pricing.ts). */
+  readonly costUsd?: number;
 }
 
 /** What a model call yields, in order. */

@@ -3,7 +3,7 @@
  * helpers to run a call to the end.
  */
 import { create } from "@bufbuild/protobuf";
-import { ModelSpecSchema, type ModelProvider } from "@raworc/proto/gen/raworc/v1/agent_pb.js";
+import { ModelApi, ModelSpecSchema, type ModelProvider } from "@raworc/proto/gen/raworc/v1/agent_pb.js";
 import { createLogger } from "../logger.js";
 import { createModelFactory } from "./create-model.js";
 import type { Model, ModelInputItem, ModelStreamEvent, ModelToolDefinition } from "./model.js";
@@ -11,8 +11,8 @@ import type { Model, ModelInputItem, ModelStreamEvent, ModelToolDefinition } fro
 /** The key planted in the test secret; it must reach the fake server and no log line. */
 export const canaryKey = "sk-canary-7f3e9a1c5b";
 
-/** A model for `provider` at `baseUrl` whose key is in secret llm/api-key, and the log lines it wrote. */
-export function testModel(provider: ModelProvider, baseUrl: string, maxRetries = 3): { model: Model; logs: string[] } {
+/** A model for `provider` at `baseUrl` (through `api`) whose key is in secret llm/api-key, and the log lines it wrote. */
+export function testModel(provider: ModelProvider, baseUrl: string, maxRetries = 3, api = ModelApi.UNSPECIFIED): { model: Model; logs: string[] } {
   const logs: string[] = [];
   const log = createLogger("trace", {}, { write: (line: string) => void logs.push(line) });
   const factory = createModelFactory({
@@ -20,7 +20,7 @@ export function testModel(provider: ModelProvider, baseUrl: string, maxRetries =
     secret: (name, key) => (name === "llm" && key === "api-key" ? canaryKey : undefined),
     retry: { maxRetries, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 60_000 },
   });
-  const spec = create(ModelSpecSchema, { provider, name: "fake-model", baseUrl, apiKey: { secret: "llm", key: "api-key" }, parameters: { temperature: 0.2 } });
+  const spec = create(ModelSpecSchema, { provider, api, name: "fake-model", baseUrl, apiKey: { secret: "llm", key: "api-key" }, parameters: { temperature: 0.2 } });
   return { model: factory(spec), logs };
 }
 

@@ -20,8 +20,8 @@ export interface RetryPolicy {
   readonly maxRetryAfterMs: number;
 }
 
-/** The daemon's default policy: 4 retries, 0.5 s doubling to 8 s, retry-after up to 60 s. */
-export const defaultRetryPolicy: RetryPolicy = { maxRetries: 4, baseDelayMs: 500, maxDelayMs: 8000, maxRetryAfterMs: 60_000 };
+/** The daemon's default policy: 3 retries (ModelSpec.max_retries overrides), 0.5 s doubling to 8 s, retry-after up to 60 s. */
+export const defaultRetryPolicy: RetryPolicy = { maxRetries: 3, baseDelayMs: 500, maxDelayMs: 8000, maxRetryAfterMs: 60_000 };
 
 /** The wait a provider asked for in its response headers, in ms; undefined when it gave none. */
 export function retryAfterMs(headers: Headers | undefined, now = Date.now()): number | undefined {

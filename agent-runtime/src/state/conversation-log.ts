@@ -84,10 +84,26 @@ export interface ToolResultEntry {
   readonly at: string;
 }
 
-/** One line of the conversation log. */
-export type ConversationEntry = UserEntry | StartedEntry | EndedEntry | ToolCallEntry | ToolResultEntry;
+/**
+ * The workspace at the end of a turn was recorded in the checkpoint store as manifest
+ * `checkpointId`: written once the manifest is durable, just before its TurnCheckpoint message
+ * gets daemon seq `seq`. This is how a checkpoint is found by turn.
+ */
+export interface CheckpointEntry {
+  readonly kind: "checkpoint";
+  readonly turn: number;
+  readonly checkpointId: string;
+  readonly fileCount: number;
+  readonly totalBytes: number;
+  readonly storedBytes: number;
+  readonly seq?: string;
+  readonly at: string;
+}
 
-const entryKinds = new Set<unknown>(["user", "started", "ended", "tool_call", "tool_result"]);
+/** One line of the conversation log. */
+export type ConversationEntry = UserEntry | StartedEntry | EndedEntry | ToolCallEntry | ToolResultEntry | CheckpointEntry;
+
+const entryKinds = new Set<unknown>(["user", "started", "ended", "tool_call", "tool_result", "checkpoint"]);
 
 /** One turn as the log tells it. */
 export interface TurnRecord {
@@ -224,6 +240,16 @@ export class ConversationLog {
   /** The log's path (`<workspace>/.raworc/conversation.jsonl`). */
   get file(): string {
     return this.path;
+  }
+
+  /** The checkpoint recorded for `turn` (the latest, should there be several), if any. */
+  checkpoint(turn: number): CheckpointEntry | undefined {
+    return this.list.findLast((entry): entry is CheckpointEntry => entry.kind === "checkpoint" && entry.turn === turn);
+  }
+
+  /** The latest checkpoint recorded, if any. */
+  lastCheckpoint(): CheckpointEntry | undefined {
+    return this.list.findLast((entry): entry is CheckpointEntry => entry.kind === "checkpoint");
   }
 
   /** The tool calls recorded for `turn`, in order. */

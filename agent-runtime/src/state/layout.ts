@@ -17,6 +17,8 @@ export interface VolumeLayout {
   readonly stateFile: string;
   /** `.raworc/conversation.jsonl`: the conversation log, one JSON entry per line. */
   readonly conversationFile: string;
+  /** `.raworc/checkpoints/`: the turn checkpoint store (objects and manifests). */
+  readonly checkpoints: string;
 }
 
 /** The layout of the daemon's files under `workspace`. */
@@ -28,6 +30,7 @@ export function volumeLayout(workspace: string): VolumeLayout {
     outbox: join(root, "outbox"),
     stateFile: join(root, "state.json"),
     conversationFile: join(root, "conversation.jsonl"),
+    checkpoints: join(root, "checkpoints"),
   };
 }
 

@@ -10,7 +10,8 @@ import { Outbox } from "../channel/outbox.js";
 import { TurnCancelledError } from "../errors.js";
 import { createModelFactory } from "../models/create-model.js";
 import { ConversationLog } from "../state/conversation-log.js";
-import { TurnLoop } from "../turns/turn-loop.js";
+import { SessionTools } from "../tools/session-tools.js";
+import { TurnLoop, type TurnLoopOptions } from "../turns/turn-loop.js";
 import { silentLogger, tempVolume, type TempVolume } from "./fixtures.js";
 
 /** One open session volume with its turn loop. */
@@ -31,15 +32,25 @@ export interface SessionHarness {
   close(): Promise<void>;
 }
 
-/** Opens a harness on `existing` (a new temporary volume by default) running `agents`. */
-export async function openSession(agents: readonly Agent[], existing?: TempVolume): Promise<SessionHarness> {
+/** Opens a harness on `existing` (a new temporary volume by default) running `agents`, with the session's secrets and approvals when given. */
+export async function openSession(agents: readonly Agent[], existing?: TempVolume, extra: Pick<TurnLoopOptions, "secrets" | "approvals"> = {}): Promise<SessionHarness> {
   const volume = existing ?? (await tempVolume());
   const log = silentLogger();
   const conversation = await ConversationLog.open(volume.conversationFile);
   const outbox = await Outbox.open(volume.outbox, { floor: 0n, log });
   const sink = outboxEventSink(outbox);
   const fatal: unknown[] = [];
-  const loop = new TurnLoop({ conversation, sink, models: createModelFactory({ log, secret: () => undefined }), agents: () => agents, log, onFatal: (error) => fatal.push(error) });
+  const sessionTools = new SessionTools({ workspace: volume.workspace, secret: () => undefined });
+  const loop = new TurnLoop({
+    conversation,
+    sink,
+    models: createModelFactory({ log, secret: () => undefined }),
+    agents: () => agents,
+    log,
+    sessionTools,
+    onFatal: (error) => fatal.push(error),
+    ...extra,
+  });
   let messages = 0;
   const events = (): SessionEvent[] => {
     const list: SessionEvent[] = [];
@@ -75,6 +86,7 @@ export async function openSession(agents: readonly Agent[], existing?: TempVolum
     },
     async close() {
       await loop.stop(new TurnCancelledError("Paused"));
+      await sessionTools.close();
       await volume.remove();
     },
   };

@@ -1,5 +1,6 @@
 /**
- * The built-in tools by ToolSpec name (handoff and knowledge_search come with the turn loop).
+ * The built-in tools by ToolSpec name that need nothing but their options (handoff and
+ * knowledge_search depend on the agent and are made per agent in turns/tool-calls.ts).
  */
 import { createEditFileTool } from "./edit-file.js";
 import { createHttpFetchTool, type HttpFetchOptions } from "./http-fetch.js";

@@ -13,7 +13,7 @@ import { isIP, type LookupFunction } from "node:net";
 import { addressRefusal, type EgressPolicy, matchHost, METADATA_HOSTS } from "./egress-policy.js";
 import { runTool, textResult } from "./run-tool.js";
 import { argsObject, optionalString, requiredString } from "./tool-args.js";
-import { ToolInputError, ToolRefusedError } from "./tool-errors.js";
+import { ToolInputError, ToolRefusedError } from "../errors.js";
 import type { Tool, ToolContext, ToolResult } from "./tool.js";
 
 /** A resolved address. */

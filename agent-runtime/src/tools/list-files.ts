@@ -6,7 +6,7 @@ import { stat } from "node:fs/promises";
 
 import { runTool, textResult } from "./run-tool.js";
 import { argsObject, optionalInt, optionalString } from "./tool-args.js";
-import { ToolInputError } from "./tool-errors.js";
+import { ToolInputError } from "../errors.js";
 import type { Tool } from "./tool.js";
 import { walkWorkspace } from "./walk-workspace.js";
 import { resolveInWorkspace } from "./workspace-path.js";

@@ -3,7 +3,7 @@
  * operations are errors the model can act on, refusals are refusals, and cancellation wins.
  */
 import { capText } from "./output-cap.js";
-import { ToolInputError, ToolRefusedError } from "./tool-errors.js";
+import { ToolInputError, ToolRefusedError } from "../errors.js";
 import type { ToolContext, ToolResult } from "./tool.js";
 
 /** Runs `body` and turns what it throws into a ToolResult (capped like any output). */

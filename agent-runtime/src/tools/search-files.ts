@@ -9,7 +9,7 @@ import { RE2JS } from "@bufbuild/re2";
 
 import { runTool, textResult } from "./run-tool.js";
 import { argsObject, optionalBoolean, optionalInt, optionalString, requiredString } from "./tool-args.js";
-import { ToolInputError } from "./tool-errors.js";
+import { ToolInputError } from "../errors.js";
 import type { Tool } from "./tool.js";
 import { walkWorkspace } from "./walk-workspace.js";
 import { resolveInWorkspace } from "./workspace-path.js";

@@ -11,7 +11,7 @@ import { constants } from "node:os";
 import { CappedBuffer } from "./output-cap.js";
 import { runTool } from "./run-tool.js";
 import { argsObject, requiredString } from "./tool-args.js";
-import { ToolInputError } from "./tool-errors.js";
+import { ToolInputError } from "../errors.js";
 import type { Tool, ToolResult } from "./tool.js";
 
 /** Options of the shell tool. */

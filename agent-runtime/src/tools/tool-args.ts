@@ -2,7 +2,7 @@
  * Readers of a model's tool arguments: they accept exactly the declared types and throw
  * ToolInputError with a message the model can act on.
  */
-import { ToolInputError } from "./tool-errors.js";
+import { ToolInputError } from "../errors.js";
 
 /** The arguments as an object, or ToolInputError. */
 export function argsObject(args: unknown): Record<string, unknown> {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mkdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
-import { ToolInputError, ToolRefusedError } from "./tool-errors.js";
+import { ToolInputError, ToolRefusedError } from "../errors.js";
 import { type TempWorkspace, tempWorkspace } from "./test-helpers.js";
 import { resolveInWorkspace } from "./workspace-path.js";
 

@@ -8,7 +8,7 @@
 import { lstat, realpath } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 
-import { ToolInputError, ToolRefusedError } from "./tool-errors.js";
+import { ToolInputError, ToolRefusedError } from "../errors.js";
 
 /** The daemon's own directory at the workspace root, off limits to every tool. */
 export const DAEMON_DIR = ".raworc";

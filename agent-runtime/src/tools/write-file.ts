@@ -7,7 +7,7 @@ import { stat } from "node:fs/promises";
 import { writeFileAtomic } from "./atomic-write.js";
 import { runTool, textResult } from "./run-tool.js";
 import { argsObject, requiredString } from "./tool-args.js";
-import { ToolInputError } from "./tool-errors.js";
+import { ToolInputError } from "../errors.js";
 import type { Tool } from "./tool.js";
 import { resolveInWorkspace } from "./workspace-path.js";
 

@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
-import { readdir } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { SessionEventSchema } from "@raworc/proto/gen/raworc/v1/event_pb.js";
 import { RestoreCheckpointSchema } from "@raworc/proto/gen/raworc/v1/runtime_pb.js";
 import { Outbox } from "../channel/outbox.js";
 import { TurnCancelledError } from "../errors.js";
+import { checkpointEndedTurn } from "../state/checkpoint-recorder.js";
+import { CheckpointStore } from "../state/checkpoint-store.js";
 import { ConversationLog } from "../state/conversation-log.js";
 import { DaemonStateStore, readDaemonState } from "../state/daemon-state.js";
 import { script, scriptedAgent, silentLogger, step, tempVolume, type TempVolume } from "../testing/fixtures.js";
@@ -39,14 +42,15 @@ describe("adopting a remix copy", () => {
   });
   afterEach(() => volume.remove());
 
-  async function adopt(turn: number): Promise<{ conversation: ConversationLog; outbox: Outbox }> {
+  async function adopt(turn: number, checkpointId = ""): Promise<{ conversation: ConversationLog; outbox: Outbox }> {
     const onDisk = await readDaemonState(volume.stateFile);
     assert.ok(onDisk);
     const conversation = await ConversationLog.open(volume.conversationFile);
     const outbox = await Outbox.open(volume.outbox, { floor: 0n, log });
     const state = new DaemonStateStore(volume.stateFile, onDisk);
-    const restore = turn > 0 ? create(RestoreCheckpointSchema, { parentSessionId: parentId, turn, checkpointId: "cp" }) : undefined;
-    await adoptRemixCopy({ sessionId: childId, conversation, outbox, state, restore, copiedFrom: onDisk.sessionId, log });
+    const restore = turn > 0 ? create(RestoreCheckpointSchema, { parentSessionId: parentId, turn, checkpointId }) : undefined;
+    const checkpoints = await CheckpointStore.open(volume.checkpoints);
+    await adoptRemixCopy({ sessionId: childId, conversation, outbox, state, checkpoints, workspace: volume.workspace, restore, copiedFrom: onDisk.sessionId, log });
     return { conversation, outbox };
   }
 
@@ -68,6 +72,28 @@ describe("adopting a remix copy", () => {
     const { conversation } = await adopt(1);
     assert.deepEqual(conversation.turns().map((record) => record.turn), [1]);
     assert.equal(conversation.lastAssignedTurn() + 1, 2);
-    assert.deepEqual((await readDaemonState(volume.stateFile))?.restoredFrom, { parentSessionId: parentId, turn: 1, checkpointId: "cp" });
+    assert.deepEqual((await readDaemonState(volume.stateFile))?.restoredFrom, { parentSessionId: parentId, turn: 1, checkpointId: "" });
+  });
+
+  it("materialises the restored turn's checkpoint before cutting the conversation back, and keeps that turn's checkpoint note", async () => {
+    // Checkpoints of turns 1 and 2 recorded as the turn loop does, with the files changing in between.
+    const conversation = await ConversationLog.open(volume.conversationFile);
+    const outbox = await Outbox.open(volume.outbox, { floor: 0n, log });
+    const checkpoints = await CheckpointStore.open(volume.checkpoints);
+    const recorder = { store: checkpoints, conversation, outbox, workspace: volume.workspace, log };
+    await writeFile(join(volume.workspace, "notes.txt"), "turn one\n");
+    const one = await checkpointEndedTurn(1, recorder);
+    await writeFile(join(volume.workspace, "notes.txt"), "turn two\n");
+    await writeFile(join(volume.workspace, "extra.txt"), "only in turn two\n");
+    assert.ok(await checkpointEndedTurn(2, recorder));
+    assert.equal(await checkpointEndedTurn(2, recorder), conversation.checkpoint(2), "a turn is checkpointed once");
+    assert.ok(one);
+
+    const adopted = await adopt(1, one.checkpointId);
+    assert.equal(await readFile(join(volume.workspace, "notes.txt"), "utf8"), "turn one\n");
+    assert.deepEqual((await readdir(volume.workspace)).filter((name) => name !== ".raworc"), ["notes.txt"]);
+    assert.equal(adopted.conversation.checkpoint(1)?.checkpointId, one.checkpointId, "the child can find the turn's checkpoint by turn");
+    assert.equal(adopted.conversation.checkpoint(2), undefined);
+    assert.deepEqual((await readDaemonState(volume.stateFile))?.restoredFrom, { parentSessionId: parentId, turn: 1, checkpointId: one.checkpointId });
   });
 });

@@ -27,6 +27,14 @@ describe("turn routing", () => {
     assert.deepEqual(routed("thanks"), ["triage", TurnRoute.DEFAULT, ""]);
   });
 
+  it("skips a pattern RE2 cannot run instead of failing the message", () => {
+    const odd = [scriptedAgent("first", reply), scriptedAgent("lookahead", reply, ["a(?=b)", "(?i)^help"])];
+    const result = routeMessage(odd, { text: "ab help", targetAgent: "" }, undefined);
+    assert.deepEqual(isRoute(result) ? [result.name, result.route] : result.reason, ["first", TurnRoute.DEFAULT]);
+    const second = routeMessage(odd, { text: "HELP me", targetAgent: "" }, undefined);
+    assert.deepEqual(isRoute(second) ? [second.name, second.route, second.matchedPattern] : second.reason, ["lookahead", TurnRoute.PATTERN, "(?i)^help"]);
+  });
+
   it("names what is wrong when no agent can take the turn", () => {
     assert.equal(routed("hi", "nobody"), "AgentNotFound");
     const none = routeMessage([], { text: "hi", targetAgent: "" }, undefined);

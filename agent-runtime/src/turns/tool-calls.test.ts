@@ -11,6 +11,7 @@ import { TurnCancelledError } from "../errors.js";
 import { ConversationLog, type ToolResultEntry } from "../state/conversation-log.js";
 import { script, scriptedAgent, silentLogger, step, tempVolume, type TempVolume } from "../testing/fixtures.js";
 import { openSession, type SessionHarness } from "../testing/session-harness.js";
+import { SessionTools } from "../tools/session-tools.js";
 import { interruptedToolOutput, recoverTurns } from "./recovery.js";
 import { agentTools } from "./tool-calls.js";
 
@@ -59,14 +60,33 @@ describe("tool calls in a turn", () => {
     session = undefined;
   });
 
-  it("offers the spec's built-in tools, listing handoff, knowledge_search and MCP servers as unavailable", () => {
+  it("offers the spec's built-in tools, handoff and knowledge_search with their limits and approval rules", async () => {
     const agent = withTools(scriptedAgent("helper", script()), ["write_file", "shell", "handoff", "knowledge_search"]);
     assert.ok(agent.spec);
+    const shell = agent.spec.tools[1];
+    assert.ok(shell);
+    shell.requireApproval = true;
+    // A server without a transport cannot be reached: reported, and its tools are simply absent.
     agent.spec.mcpServers = [create(McpServerSpecSchema, { name: "github" })];
-    const tools = agentTools(agent.spec);
-    assert.deepEqual(tools.definitions.map((definition) => definition.name), ["write_file", "shell"]);
-    assert.deepEqual(tools.unavailable, ["handoff", "knowledge_search", "mcp:github"]);
-    assert.equal(tools.lookup("shell")?.limits.timeoutMs, 120_000);
+    const volume = await tempVolume();
+    const sessionTools = new SessionTools({ workspace: volume.workspace, secret: () => undefined });
+    const reports: string[] = [];
+    try {
+      const tools = await agentTools(agent.spec, {
+        agent: "helper",
+        agents: [agent],
+        sessionTools,
+        report: (level, source, message) => Promise.resolve(void reports.push(`${level} ${source}: ${message}`)),
+      });
+      assert.deepEqual(tools.definitions.map((definition) => definition.name), ["write_file", "shell", "handoff", "knowledge_search"]);
+      assert.deepEqual(tools.unavailable, []);
+      assert.equal(tools.lookup("shell")?.limits.timeoutMs, 120_000);
+      assert.deepEqual([tools.lookup("shell")?.requiresApproval, tools.lookup("write_file")?.requiresApproval], [true, false]);
+      assert.deepEqual(reports, ['error mcp:github: MCP server "github" names no transport']);
+    } finally {
+      await sessionTools.close();
+      await volume.remove();
+    }
   });
 
   it("writes a file with write_file, reads it back with read_file, records both results, then replies", async () => {

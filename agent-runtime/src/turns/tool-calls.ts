@@ -1,24 +1,26 @@
 /**
- * Running a model's tool calls inside a turn. The agent spec's built-in tools are offered to the
- * model; each call is recorded in the conversation log before its ToolCallStarted event and
+ * Running a model's tool calls inside a turn. The agent spec's tools (built-in, handoff,
+ * knowledge_search and its MCP servers' tools) are offered to the model; each call is recorded in the conversation log before its ToolCallStarted event and
  * before it runs, and its result is recorded (with the ToolCallCompleted event, in binary) before
  * that event is written. The call id is the idempotency key: a call whose result is recorded is
  * never run again — its recorded result is given back instead.
  */
 import { create, toBinary } from "@bufbuild/protobuf";
 import { durationFromMs, durationMs } from "@bufbuild/protobuf/wkt";
-import type { AgentSpec } from "@raworc/proto/gen/raworc/v1/agent_pb.js";
+import type { Agent, AgentSpec } from "@raworc/proto/gen/raworc/v1/agent_pb.js";
 import { SessionEventSchema, ToolCallCompletedSchema, ToolCallStartedSchema, ToolCallStatus } from "@raworc/proto/gen/raworc/v1/event_pb.js";
 import type { EventSink } from "../channel/event-sink.js";
 import type { Logger } from "../logger.js";
 import type { ModelToolDefinition } from "../models/model.js";
 import type { ConversationLog, ToolCallOutcome, ToolResultEntry } from "../state/conversation-log.js";
 import { createBuiltinTools } from "../tools/builtin-tools.js";
+import { createHandoffTool } from "../tools/handoff.js";
+import { createKnowledgeSearchTool } from "../tools/knowledge-search.js";
+import type { McpReport } from "../tools/mcp/mcp-servers.js";
 import { capText } from "../tools/output-cap.js";
+import type { SessionTools } from "../tools/session-tools.js";
 import { DEFAULT_TOOL_LIMITS, type Tool, type ToolLimits, type ToolResult } from "../tools/tool.js";
-
-/** Built-in tool names a ToolSpec may name that this daemon cannot run yet. */
-const notYetAvailable = new Set(["handoff", "knowledge_search"]);
+import type { GuardrailStop, TurnGuardrails } from "./turn-guardrails.js";
 
 /** Time a tool gets past its own limit to stop by itself before the turn gives up waiting for it. */
 const stopGraceMs = 5_000;
@@ -29,32 +31,59 @@ const maxEventOutputBytes = 1_048_576 - 256;
 /** Largest ToolCallCompleted.error, in UTF-16 units (the field allows 4096 characters). */
 const maxErrorChars = 4096;
 
-/** One offered tool with the limits from its ToolSpec. */
-interface OfferedTool {
+/** One offered tool with the limits and approval rule from its ToolSpec or McpServerSpec. */
+export interface OfferedTool {
   readonly tool: Tool;
   readonly limits: ToolLimits;
+  /** Whether every call waits for human approval (ToolSpec / McpServerSpec require_approval). */
+  readonly requiresApproval: boolean;
 }
 
 /** The tools of one agent for one turn. */
 export interface AgentTools {
   /** Tool definitions for the model. */
   readonly definitions: readonly ModelToolDefinition[];
-  /** Tools named in the spec that this daemon cannot run yet (handoff, knowledge_search, MCP servers). */
+  /** Tools named in the spec that this daemon cannot offer (an unknown built-in name). */
   readonly unavailable: readonly string[];
   /** The offered tool called `name`, if any. */
   lookup(name: string): OfferedTool | undefined;
 }
 
-/** The built-in tools an agent spec enables, with their limits; others are listed as unavailable. */
-export function agentTools(spec: AgentSpec): AgentTools {
+/** What an agent's tools need besides its spec. */
+export interface AgentToolsContext {
+  /** The agent's name. */
+  readonly agent: string;
+  /** The session's agents: the targets of handoff. */
+  readonly agents: readonly Agent[];
+  /** The session's knowledge indexes and MCP servers, kept across turns. */
+  readonly sessionTools: SessionTools;
+  /** Reports an MCP server's trouble (a Log event of the turn). */
+  readonly report: McpReport;
+  /** The values of secret-sourced env vars (a missing one is left unset); none when absent. */
+  readonly secret?: (name: string, key: string) => string | undefined;
+}
+
+/**
+ * The tools an agent spec enables (built-in, handoff, knowledge_search, its MCP servers' tools),
+ * with their limits; the shell gets the spec's env (secret-sourced values included) and
+ * http_fetch the spec's egress policy.
+ */
+export async function agentTools(spec: AgentSpec, context: AgentToolsContext): Promise<AgentTools> {
+  const secret = context.secret ?? (() => undefined);
   const env: Record<string, string> = {};
-  for (const variable of spec.env) if (variable.source.case === "value") env[variable.name] = variable.source.value;
-  const builtins = createBuiltinTools({ shell: { env } });
+  for (const variable of spec.env) {
+    const value = variable.source.case === "value" ? variable.source.value : variable.source.case === "secret" ? secret(variable.source.value.secret, variable.source.value.key) : undefined;
+    if (value !== undefined) env[variable.name] = value;
+  }
+  const egress = spec.guardrails?.toolCall;
+  const builtins = new Map(createBuiltinTools({ shell: { env }, http: { allowHosts: egress?.egressAllowHosts ?? [], allowPrivateNetwork: egress?.allowPrivateNetwork ?? false } }));
+  builtins.set("handoff", createHandoffTool(context.agent, context.agents));
+  builtins.set("knowledge_search", createKnowledgeSearchTool(spec.knowledgeSources, context.sessionTools.knowledge(context.agent)));
   const offered = new Map<string, OfferedTool>();
   const unavailable: string[] = [];
   for (const toolSpec of spec.tools) {
     const tool = builtins.get(toolSpec.name);
-    if (!tool || notYetAvailable.has(toolSpec.name)) {
+    if (!tool) {
       unavailable.push(toolSpec.name);
       continue;
     }
@@ -64,9 +93,11 @@ export function agentTools(spec: AgentSpec): AgentTools {
         timeoutMs: toolSpec.timeout ? durationMs(toolSpec.timeout) : DEFAULT_TOOL_LIMITS.timeoutMs,
         maxOutputBytes: toolSpec.maxOutputBytes ?? DEFAULT_TOOL_LIMITS.maxOutputBytes,
       },
+      requiresApproval: toolSpec.requireApproval,
     });
   }
-  for (const server of spec.mcpServers) unavailable.push(`mcp:${server.name}`);
+  const mcpTools = await context.sessionTools.mcp.toolsFor(context.agent, spec.mcpServers, new Set([...builtins.keys()]), context.report);
+  for (const mcpTool of mcpTools) offered.set(mcpTool.tool.name, mcpTool);
   return {
     definitions: [...offered.values()].map(({ tool }) => ({ name: tool.name, description: tool.description, parameters: { ...tool.parameters } })),
     unavailable,
@@ -92,6 +123,8 @@ export interface ToolCallContext {
   readonly turn: number;
   /** The turn's signal: cancelling the turn stops the tool. */
   readonly signal: AbortSignal;
+  /** The turn's guardrails: tool-call policy and approval before the tool runs, redaction of what it returns. */
+  readonly gate?: Pick<TurnGuardrails, "beforeTool" | "afterTool" | "redactFor">;
 }
 
 /** What a call came to, for the conversation given back to the model. */
@@ -102,6 +135,8 @@ export interface ToolCallAnswer {
   readonly badCall: boolean;
   /** Whether the result was recorded before (the call was not run again). */
   readonly reused: boolean;
+  /** An output deny pattern withheld the result: the turn must stop. */
+  readonly stop?: GuardrailStop;
 }
 
 const statusOf: Record<ToolResult["status"], ToolCallOutcome> = {
@@ -164,11 +199,13 @@ export async function runToolCall(call: ModelToolCall, context: ToolCallContext)
     context.log.info({ turn, callId: call.callId, tool: recorded.name }, "tool call already answered; reusing its recorded result");
     return { output: recorded.output, isError: recorded.outcome !== "succeeded", badCall: false, reused: true };
   }
+  const gate = context.gate;
+  const shownArguments = gate ? await gate.redactFor(call.callId, "tool call's arguments", call.argumentsJson) : call.argumentsJson;
   await sink.emit(
     {
       agent,
       turn,
-      payload: { case: "toolCallStarted", value: create(ToolCallStartedSchema, { toolCallId: call.callId, tool: call.name, argumentsJson: call.argumentsJson }) },
+      payload: { case: "toolCallStarted", value: create(ToolCallStartedSchema, { toolCallId: call.callId, tool: call.name, argumentsJson: shownArguments }) },
     },
     (seq) =>
       conversation.append({
@@ -177,7 +214,7 @@ export async function runToolCall(call: ModelToolCall, context: ToolCallContext)
         agent,
         callId: call.callId,
         name: call.name,
-        argumentsJson: call.argumentsJson,
+        argumentsJson: shownArguments,
         seq: seq.toString(),
         at: new Date().toISOString(),
       }),
@@ -191,7 +228,7 @@ export async function runToolCall(call: ModelToolCall, context: ToolCallContext)
     badCall = true;
     const unavailable = context.tools.unavailable.includes(call.name);
     result = {
-      output: unavailable ? `tool "${call.name}" is not available in this daemon yet` : `unknown tool "${call.name}"; call one of the tools offered`,
+      output: unavailable ? `tool "${call.name}" is not available in this daemon` : `unknown tool "${call.name}"; call one of the tools offered`,
       status: "error",
       truncated: false,
     };
@@ -199,11 +236,13 @@ export async function runToolCall(call: ModelToolCall, context: ToolCallContext)
     badCall = true;
     result = { output: parsed.error, status: "error", truncated: false };
   } else {
-    result = await runWithLimit(offered, parsed.args, context.workspace, signal);
+    result = (await gate?.beforeTool({ ...call, requiresApproval: offered.requiresApproval }, parsed.args, signal)) ?? (await runWithLimit(offered, parsed.args, context.workspace, signal));
   }
   const durationMsTaken = Date.now() - startedAt;
   const outcome = statusOf[result.status];
-  const shown = capText(result.output, maxEventOutputBytes);
+  const checked = gate ? await gate.afterTool(call, result.output) : { output: result.output };
+  const output = checked.output;
+  const shown = capText(output, maxEventOutputBytes);
   const entry: Omit<ToolResultEntry, "seq" | "event" | "at"> = {
     kind: "tool_result",
     turn,
@@ -211,7 +250,7 @@ export async function runToolCall(call: ModelToolCall, context: ToolCallContext)
     callId: call.callId,
     name: call.name,
     outcome,
-    output: result.output,
+    output,
     truncated: result.truncated,
     ...(result.exitCode === undefined ? {} : { exitCode: result.exitCode }),
     durationMs: durationMsTaken,
@@ -228,7 +267,7 @@ export async function runToolCall(call: ModelToolCall, context: ToolCallContext)
           status: toolCallStatus(outcome),
           output: shown.output,
           outputTruncated: result.truncated || shown.truncated,
-          error: outcome === "succeeded" ? "" : result.output.slice(0, maxErrorChars),
+          error: outcome === "succeeded" ? "" : output.slice(0, maxErrorChars),
           ...(result.exitCode === undefined ? {} : { exitCode: result.exitCode }),
           duration: durationFromMs(durationMsTaken),
         }),
@@ -237,5 +276,5 @@ export async function runToolCall(call: ModelToolCall, context: ToolCallContext)
     (seq, event) =>
       conversation.append({ ...entry, seq: seq.toString(), event: Buffer.from(toBinary(SessionEventSchema, event)).toString("base64"), at: new Date().toISOString() }),
   );
-  return { output: result.output, isError: outcome !== "succeeded", badCall, reused: false };
+  return { output, isError: outcome !== "succeeded", badCall, reused: false, ...(checked.stop ? { stop: checked.stop } : {}) };
 }

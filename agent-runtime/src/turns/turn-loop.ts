@@ -9,9 +9,11 @@ import type { EventSink } from "../channel/event-sink.js";
 import { describeError, type TurnCancelledError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { ModelFactory } from "../models/create-model.js";
-import type { ModelInputItem } from "../models/model.js";
-import type { ConversationLog, TurnRecord } from "../state/conversation-log.js";
-import { runTurn } from "./turn-runner.js";
+import type { ConversationLog } from "../state/conversation-log.js";
+import type { SessionTools } from "../tools/session-tools.js";
+import type { ApprovalBroker } from "./approvals.js";
+import { conversationHistory } from "./conversation-history.js";
+import { runTurn, type SessionSecrets } from "./turn-runner.js";
 
 /** What the turn loop needs. */
 export interface TurnLoopOptions {
@@ -21,19 +23,16 @@ export interface TurnLoopOptions {
   /** The session's agents as of the latest Welcome. */
   readonly agents: () => readonly Agent[];
   readonly log: Logger;
+  /** The session's knowledge indexes and MCP servers, kept across turns. */
+  readonly sessionTools: SessionTools;
   /** Called when a turn could not record its events (the volume failed): the daemon cannot go on. */
   readonly onFatal: (error: unknown) => void;
-}
-
-/** The conversation before `turn` as model input: each earlier turn's message and reply. */
-export function conversationHistory(records: readonly TurnRecord[], turn: number): ModelInputItem[] {
-  const items: ModelInputItem[] = [];
-  for (const record of records) {
-    if (record.turn >= turn || !record.ended) continue;
-    items.push({ type: "user", text: record.user.text });
-    if (record.ended.text !== "") items.push({ type: "assistant", text: record.ended.text });
-  }
-  return items;
+  /** Runs at each turn boundary, after the turn's end is recorded and before the next turn starts (the turn checkpoint). */
+  readonly onTurnEnded?: (turn: number) => Promise<unknown>;
+  /** The secrets of the latest Welcome, for tools and redaction. */
+  readonly secrets?: SessionSecrets;
+  /** Where tool calls wait for approval. */
+  readonly approvals?: ApprovalBroker;
 }
 
 /** Runs turns one at a time. */
@@ -95,12 +94,13 @@ export class TurnLoop {
           {
             user: next.user,
             agents: this.options.agents(),
-            history: conversationHistory(records, next.turn),
+            history: conversationHistory(this.options.conversation.entries, next.turn),
             previousAgent: this.options.conversation.lastAgent(),
             signal: controller.signal,
           },
           this.options,
         );
+        await this.options.onTurnEnded?.(next.turn);
       } catch (error) {
         this.options.log.fatal({ turn: next.turn, err: describeError(error) }, "cannot record the turn's events");
         throw error;

@@ -4,6 +4,7 @@ import { WorkItemSchema, type WorkItem } from "@raworc/proto/gen/raworc/v1/runti
 import type { TurnCancelledError } from "../errors.js";
 import { ConversationLog } from "../state/conversation-log.js";
 import { silentLogger, tempVolume, type TempVolume } from "../testing/fixtures.js";
+import { ApprovalBroker } from "./approvals.js";
 import { applyWorkItem } from "./work-items.js";
 
 const message = (messageId: string, text: string): WorkItem["item"] =>
@@ -55,5 +56,21 @@ describe("applying work items", () => {
     assert.equal(cancels[0]?.[0], 3);
     assert.equal(cancels[0]?.[1].reason, "Cancelled");
     assert.equal(cancels[0]?.[1].cancelledBy?.name, "bob");
+  });
+
+  it("turns an approval decision into an effect that answers the waiting call; a decision for no pending call is ignored", async () => {
+    const approvals = new ApprovalBroker();
+    const waiting = approvals.wait("call-1", 60_000, new AbortController().signal);
+    const decision = (toolCallId: string) =>
+      create(WorkItemSchema, { item: { case: "approvalDecision", value: { toolCallId, approve: true, reason: "ok", decidedBy: { name: "ann" } } } }).item;
+    const stray = await applyWorkItem(1n, decision("call-9"), { conversation, turns, log: silentLogger(), approvals });
+    stray?.effect();
+    assert.deepEqual(approvals.pending, ["call-1"], "the stray decision answered nothing");
+    const application = await applyWorkItem(2n, decision("call-1"), { conversation, turns, log: silentLogger(), approvals });
+    assert.deepEqual(approvals.pending, ["call-1"], "nothing is answered before the seq is recorded");
+    application?.effect();
+    const answer = await waiting;
+    assert.deepEqual([answer.outcome, answer.reason, "decidedBy" in answer ? answer.decidedBy?.name : ""], ["approved", "ok", "ann"]);
+    assert.deepEqual(approvals.pending, []);
   });
 });

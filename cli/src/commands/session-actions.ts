@@ -90,7 +90,7 @@ export interface RemixFlags {
   readonly atTurn?: number;
 }
 
-/** Creates a session from another's latest state; returns the new session. */
+/** Creates a session from another's state at the end of a turn (flags.atTurn, default its latest); returns the new session. */
 export async function remixSession(conn: Connection, source: string, flags: RemixFlags): Promise<Session> {
   const res = await client(conn).remixSession(
     {
@@ -137,4 +137,15 @@ export async function listTurns(conn: Connection, ref: ObjectRefText): Promise<T
     pageToken = res.nextPageToken;
   } while (pageToken);
   return out;
+}
+
+/** Asks the session's daemon to stop its running turn (only `turn`, when given); returns the turn asked to stop, 0 when none ran. */
+export async function cancelTurn(conn: Connection, ref: ObjectRefText, reason: string, turn?: number): Promise<number> {
+  const res = await client(conn).cancelTurn({ ref, reason, ...(turn === undefined ? {} : { turn }) }, { signal: conn.signal });
+  return res.turn;
+}
+
+/** Answers a tool call waiting for approval in a session (approve runs it, deny refuses it). */
+export async function decideToolCall(conn: Connection, ref: ObjectRefText, toolCallId: string, approve: boolean, reason = ""): Promise<void> {
+  await client(conn).approveToolCall({ ref, toolCallId, approve, reason }, { signal: conn.signal });
 }

@@ -19,7 +19,9 @@ import type { GlobalOptions } from "../target.js";
 import { addGetCommand, objectGroupCommand, refFor, withNamespaceOption, type NamespaceFlags } from "./object-commands.js";
 import { runObjectTasks } from "./run-objects.js";
 import {
+  cancelTurn,
   changeSession,
+  decideToolCall,
   listEvents,
   listSessions,
   listTurns,
@@ -167,18 +169,21 @@ function addLifecycle(group: Command, io: Io): void {
 
   const remix = group
     .command("remix")
-    .description("create a session that continues from another's latest state: a copy of its conversation and files")
+    .description("create a session that continues from another's state at the end of a turn (default: its latest): a copy of its conversation and files")
     .argument("<source>", "the session to remix")
     .option("--name <name>", "the new session's name (default: generated)")
     .option("--label <key=value>", "a label of the new session (repeatable; the source's are not copied)", collect)
     .option("--prompt <text>", "a first message for the new session")
-    .option("--at-turn <n>", "the source's turn to start from (only its latest ended turn for now)", wholeNumber)
+    .option("--at-turn <n>", "the source's turn to start from: any ended turn with a checkpoint (see sessions history)", wholeNumber)
     .action(async (source: string, flags: RemixFlags, cmd: Command) => {
       const { conn, format } = await setup(cmd, io);
       const session = await remixSession(conn, source, flags);
       const meta = session.metadata;
       if (format !== "table") io.stdout.write(renderObjects(sessionKind, [session], format, true));
-      else io.stdout.write(`session/${meta?.name} created in namespace ${meta?.namespace} (remix of ${source} at turn ${session.lineage?.parentTurn ?? 0})\n`);
+      else {
+        const checkpoint = session.lineage?.checkpointId ? `, checkpoint ${session.lineage.checkpointId.slice(0, 12)}` : "";
+        io.stdout.write(`session/${meta?.name} created in namespace ${meta?.namespace} (remix of ${source} at turn ${session.lineage?.parentTurn ?? 0}${checkpoint})\n`);
+      }
     });
   withNamespaceOption(remix, sessionKind);
 }
@@ -222,6 +227,20 @@ function addMessaging(group: Command, io: Io): void {
     });
   withNamespaceOption(send, sessionKind);
 
+  const cancel = group
+    .command("cancel")
+    .description("stop the session's running turn (its model stream and running tools); the turn ends cancelled and the session stays usable")
+    .argument("<name>", "the session")
+    .option("--turn <n>", "cancel only if this turn is the running one", wholeNumber)
+    .option("--reason <text>", "why, recorded in the TurnCancelled event and the audit log", "")
+    .action(async (name: string, flags: NamespaceFlags & { turn?: number; reason: string }, cmd: Command) => {
+      const { conn, format } = await setup(cmd, io);
+      const turn = await cancelTurn(conn, refFor(sessionKind, name, flags.namespace), flags.reason, flags.turn);
+      if (format !== "table") io.stdout.write(formatOutput({ turn }, format, () => ({ columns: [], rows: [] })));
+      else io.stdout.write(turn === 0 ? `session/${name}: no turn was running\n` : `session/${name}: turn ${turn} asked to stop\n`);
+    });
+  withNamespaceOption(cancel, sessionKind);
+
   const watch = group
     .command("watch")
     .description("print a session's events as they happen (reply text inline) until it is deleted; -o json prints one event per line")
@@ -255,7 +274,7 @@ function addMessaging(group: Command, io: Io): void {
 
   const history = group
     .command("history")
-    .description("list a session's turns: agent, outcome, timing, tokens and the message each answered")
+    .description("list a session's turns: agent, outcome, timing, tokens, checkpoint (remix --at-turn can start there) and the message each answered")
     .argument("<name>", "the session")
     .action(async (name: string, flags: NamespaceFlags, cmd: Command) => {
       const { conn, format } = await setup(cmd, io);
@@ -270,6 +289,24 @@ function addMessaging(group: Command, io: Io): void {
   withNamespaceOption(history, sessionKind);
 }
 
+function addApprovals(group: Command, io: Io): void {
+  for (const approve of [true, false]) {
+    const verb = approve ? "approve" : "deny";
+    const command = group
+      .command(verb)
+      .description(approve ? "approve a tool call waiting for approval: it runs" : "deny a tool call waiting for approval: it does not run, and the agent is told")
+      .argument("<name>", "the session")
+      .argument("<tool-call-id>", "the waiting call (see `sessions get`, or the approval request in `sessions watch`)")
+      .option("--reason <text>", "why, recorded with the decision")
+      .action(async (name: string, toolCallId: string, flags: NamespaceFlags & { reason?: string }, cmd: Command) => {
+        const { conn } = await setup(cmd, io);
+        await decideToolCall(conn, refFor(sessionKind, name, flags.namespace), toolCallId, approve, flags.reason ?? "");
+        io.stdout.write(`tool call ${toolCallId} ${approve ? "approved" : "denied"} in session/${name}\n`);
+      });
+    withNamespaceOption(command, sessionKind);
+  }
+}
+
 /** Adds `sessions` and its subcommands to the program. */
 export function configureSessionsCommand(program: Command, io: Io): void {
   const group = objectGroupCommand(program, sessionKind, "manage sessions: running agents with their own runtime and volume; send messages, watch, pause, resume, remix");
@@ -278,4 +315,5 @@ export function configureSessionsCommand(program: Command, io: Io): void {
   addList(group, io);
   addLifecycle(group, io);
   addMessaging(group, io);
+  addApprovals(group, io);
 }

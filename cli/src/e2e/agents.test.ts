@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,7 +8,8 @@ import { parse, stringify } from "yaml";
 import { runRaworc, type RaworcResult } from "../testing/raworc-process.js";
 
 /** The example the README uses. */
-const exampleAgent = fileURLToPath(new URL("../../../docs/examples/scripted-agent.yaml", import.meta.url));
+const examplesDir = fileURLToPath(new URL("../../../docs/examples/", import.meta.url));
+const exampleAgent = join(examplesDir, "scripted-agent.yaml");
 
 interface AgentYaml {
   kind: string;
@@ -67,6 +68,16 @@ describe("raworc agents (end to end, against a real server)", function () {
     const stale = await raworc(["apply", "-f", await file("stale.yaml", saved.replace("Replies to any message", "Answers any message"))]);
     assert.equal(stale.code, 1);
     assert.match(stale.stderr, /^raworc: .*stale\.yaml \(agent\/greeter\): aborted: /);
+  });
+
+  it("accepts every example agent in docs/examples as the server validates it", async () => {
+    const examples = (await readdir(examplesDir)).filter((name) => name.endsWith(".yaml"));
+    assert.ok(examples.length >= 4, `examples found: ${examples.join(", ")}`);
+    ok(await raworc(["namespaces", "create", "examples"]), "create examples");
+    for (const name of examples) {
+      const created = await raworc(["agents", "create", "-f", join(examplesDir, name), "-n", "examples"]);
+      ok(created, `agents create -f docs/examples/${name}`);
+    }
   });
 
   it("reads snake_case fields and short enum names, and shows a refused spec's fields", async () => {

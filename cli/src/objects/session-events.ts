@@ -124,7 +124,7 @@ function turnDuration(ms: number): string {
 /** The table of `sessions history`: TURN, AGENT, OUTCOME, STARTED, DURATION, TOKENS, MESSAGE. */
 export function turnsTable(turns: readonly Turn[]): Table {
   return {
-    columns: ["turn", "agent", "outcome", "started", "duration", "tokens", "message"],
+    columns: ["turn", "agent", "outcome", "started", "duration", "tokens", "checkpoint", "message"],
     rows: turns.map((t) => {
       const started = t.startedAt ? timestampDate(t.startedAt) : undefined;
       const ended = t.endedAt ? timestampDate(t.endedAt) : undefined;
@@ -135,6 +135,8 @@ export function turnsTable(turns: readonly Turn[]): Table {
         started ? started.toISOString().replace(/\.\d{3}Z$/, "Z") : "",
         started && ended ? turnDuration(ended.getTime() - started.getTime()) : "",
         t.usage ? `${t.usage.inputTokens}/${t.usage.outputTokens}` : "",
+        // Short, like a git commit; -o json shows the whole id. A turn with one can be remixed with --at-turn.
+        t.checkpointId.slice(0, 12),
         t.summary,
       ];
     }),

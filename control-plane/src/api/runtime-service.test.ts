@@ -9,6 +9,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { AgentSpecSchema, ModelProvider } from "@raworc/proto/gen/raworc/v1/agent_pb.js";
 import { AuthService } from "@raworc/proto/gen/raworc/v1/auth_pb.js";
+import { GuardrailAction, GuardrailStage } from "@raworc/proto/gen/raworc/v1/event_pb.js";
 import { RuntimeService, ShutdownReason, WorkItemSchema } from "@raworc/proto/gen/raworc/v1/runtime_pb.js";
 import { SecretService } from "@raworc/proto/gen/raworc/v1/secret_pb.js";
 import { clientOf, login } from "@raworc/test-support/clients.js";
@@ -153,6 +154,37 @@ describe("RuntimeService.Attach (real server, real gRPC streams)", function () {
     await again.ackedThrough(4n);
     assert.deepEqual(await texts(orm, session.id), ["a", "b", "c", "d"]);
     assert.equal((await sessions.findById(session.id))?.lastDaemonSeq, "4");
+  });
+
+  it("writes one audit row per guardrail decision it stores, in the same transaction; a resent decision is not audited twice", async () => {
+    const { session, d } = await attached();
+    const decision = { turn: 2, agent: "helper", payload: { case: "guardrailDecision" as const, value: { stage: GuardrailStage.TOOL_CALL, action: GuardrailAction.DENY, rule: "guardrails.tool_call.command_deny_patterns[0]", reason: "the command matches a command deny pattern", toolCallId: "call_1" } } };
+    d.event(1n, "before");
+    d.send({ seq: 2n, payload: { case: "event", value: decision } });
+    await d.ackedThrough(2n);
+    d.close();
+    const again = daemon(await tokenFor(session));
+    again.hello(session.id, { lastDaemonSeq: 2n, resumed: true });
+    assert.equal((await again.receive()).payload.case, "welcome");
+    again.send({ seq: 2n, payload: { case: "event", value: decision } });
+    again.event(3n, "after");
+    await again.ackedThrough(3n);
+    const rows = await orm.em.fork().execute<{ principal: string; principal_kind: string; action: string; verb: string; namespace: string; name: string; result: string; reason: string }[]>(
+      `select principal, principal_kind, action, verb, namespace, name, result, reason from audit_events where action like 'guardrail/%' and name = ?`,
+      [session.name],
+    );
+    assert.deepEqual(rows, [
+      {
+        principal: `default/${session.name}`,
+        principal_kind: "Session",
+        action: "guardrail/tool_call",
+        verb: "deny",
+        namespace: "default",
+        name: session.name,
+        result: "PERMISSION_DENIED",
+        reason: "guardrails.tool_call.command_deny_patterns[0]: the command matches a command deny pattern (turn 2, agent helper, tool call call_1)",
+      },
+    ]);
   });
 
   it("stores a burst of events in few transactions, each event once and in order", async () => {

@@ -10,6 +10,8 @@ import { RuntimeKind, SessionService, TurnOutcome, type Session } from "@raworc/
 import { clientOf, login } from "@raworc/test-support/clients.js";
 import { startTestServer, type TestServer } from "@raworc/test-support/control-plane.js";
 import { startSessionApi, type SessionApiHarness } from "./session-service-harness.js";
+import { TurnCheckpointSchema } from "@raworc/proto/gen/raworc/v1/runtime_pb.js";
+import { storeSequenced } from "../sessions/attach/daemon-messages.js";
 import { appendDaemonEvents, appendEvent, transitionLocked } from "../sessions/event-log.js";
 import { Notifier } from "../sessions/notifier.js";
 import type { SessionStore } from "../sessions/session-store.js";
@@ -66,6 +68,11 @@ describe("SessionService (served on port 0, real PostgreSQL, states moved by han
   const daemonSends = (s: Session, ...events: SessionEvent[]) =>
     store.withLocked(idOf(s), (em, row) =>
       appendDaemonEvents(em, row, events.map((event, i) => ({ daemonSeq: BigInt(row.lastDaemonSeq) + BigInt(i + 1), event }))),
+    );
+
+  const daemonCheckpoints = (s: Session, turn: number, checkpointId: string) =>
+    store.withLocked(idOf(s), (em, row) =>
+      storeSequenced(em, row, [{ seq: BigInt(row.lastDaemonSeq) + 1n, kind: "checkpoint", checkpoint: create(TurnCheckpointSchema, { turn, checkpointId, fileCount: 1n }) }]),
     );
 
   it("creates a PENDING session whose initial prompt is its first event (a UserMessage) and its first work item", async () => {
@@ -295,10 +302,22 @@ describe("SessionService (served on port 0, real PostgreSQL, states moved by han
     const after = (await admin.getSession({ ref: ref("remix-src") })).session!;
     assert.equal(after.metadata?.resourceVersion, before.metadata?.resourceVersion, "the source is unchanged");
 
-    const earlier = await failure(admin.remixSession({ source: ref("remix-src"), atTurn: 2 }));
-    assert.equal(earlier.code, Code.FailedPrecondition);
+    const notYet = await failure(admin.remixSession({ source: ref("remix-src"), atTurn: 2 }));
+    assert.equal(notYet.code, Code.FailedPrecondition);
+    assert.match(notYet.rawMessage, /has ended 1 turn: turn 2 has no end state yet/);
+    const noCheckpoint = await failure(admin.remixSession({ source: ref("remix-src"), atTurn: 1 }));
+    assert.equal(noCheckpoint.code, Code.FailedPrecondition);
+    assert.match(noCheckpoint.rawMessage, /turn 1 of session "default\/remix-src" has no checkpoint/);
+    const unended = await failure(daemonCheckpoints(source, 2, "b".repeat(64)));
+    assert.equal(unended.code, Code.InvalidArgument, "a checkpoint of a turn that has not ended is refused");
+    const checkpointId = "a".repeat(64);
+    await daemonCheckpoints(source, 1, checkpointId);
+    assert.deepEqual((await admin.listTurns({ ref: ref("remix-src") })).turns.map((t) => [t.number, t.checkpointId]), [[1, checkpointId]]);
     const generated = (await admin.remixSession({ source: ref("remix-src"), atTurn: 1 })).session!;
     assert.match(generated.metadata?.name ?? "", /^session-/);
+    assert.deepEqual([generated.lineage?.parentTurn, generated.lineage?.checkpointId], [1, checkpointId]);
+    const inherited = await h.orm.em.fork().execute<{ turn: number; checkpoint_id: string }[]>(`select turn, checkpoint_id from session_checkpoints where session_id = ?`, [idOf(generated)]);
+    assert.deepEqual(inherited, [{ turn: 1, checkpoint_id: checkpointId }], "a remix of the remix can start from the inherited turn");
 
     await admin.deleteSession({ ref: ref("remix-src") });
     const deleted = await failure(admin.remixSession({ source: ref("remix-src") }));

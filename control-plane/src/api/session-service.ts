@@ -11,7 +11,7 @@ import type { SessionService } from "@raworc/proto/gen/raworc/v1/session_pb.js";
 import { kCaller, kListScope } from "../context.js";
 import type { Notifier } from "../sessions/notifier.js";
 import { cancelTurn, decideApproval, pause, resume, sendMessage, terminate } from "../sessions/session-api-commands.js";
-import { checkRemixSource, createSession, remixDraft } from "../sessions/session-api-create.js";
+import { createSession, remixDraft, remixPoint } from "../sessions/session-api-create.js";
 import { readEventPage } from "../sessions/session-api-events.js";
 import { listTurns } from "../sessions/session-api-turns.js";
 import { toSession, toSessions } from "../sessions/session-api-view.js";
@@ -116,8 +116,8 @@ export function createSessionService(options: SessionServiceOptions): ServiceImp
     },
     async remixSession(req, ctx) {
       const source = await get(req.source);
-      checkRemixSource(source, req.atTurn);
-      const row = await createSession(factory, remixDraft(source, req, callerOf(ctx)));
+      const point = await remixPoint(orm.em.fork(), source, req.atTurn);
+      const row = await createSession(factory, remixDraft(source, req, callerOf(ctx), point));
       return { session: await view(row) };
     },
     async sendMessage(req, ctx) {

@@ -9,6 +9,7 @@ import type { EntityManager } from "@mikro-orm/postgresql";
 import { SessionEventSchema, type SessionEvent } from "@raworc/proto/gen/raworc/v1/event_pb.js";
 import { TurnOutcome, TurnSchema, type Turn } from "@raworc/proto/gen/raworc/v1/session_pb.js";
 import { decodePageToken, effectivePageSize, encodePageToken } from "../store/page-token.js";
+import { checkpointIds } from "./session-checkpoints.js";
 
 const boundaryKinds = ["turnStarted", "turnCompleted", "turnFailed", "turnCancelled"];
 
@@ -89,6 +90,7 @@ export async function listTurns(em: EntityManager, sessionId: string, pageSize: 
   }
   const messageIds = new Set([...started.values()].map((e) => (e.payload.case === "turnStarted" ? e.payload.value.messageId : "")).filter(Boolean));
   const texts = await userMessages(em, sessionId, messageIds, BigInt(page.at(-1)!.last_seq));
+  const checkpoints = await checkpointIds(em, sessionId, page[0]!.turn, page.at(-1)!.turn);
   const turns = page.map((span) => {
     const start = started.get(span.turn);
     const end = ended.get(span.turn);
@@ -102,7 +104,8 @@ export async function listTurns(em: EntityManager, sessionId: string, pageSize: 
       endedAt: end?.time,
       outcome: outcomeOf(end),
       usage: usageOf(end),
-      checkpointId: "",
+      // Only an ended turn has one; a turn ended before checkpoints were kept has none.
+      checkpointId: end ? (checkpoints.get(span.turn) ?? "") : "",
       firstSeq: BigInt(span.first_seq),
       lastSeq: BigInt(span.last_seq),
     });

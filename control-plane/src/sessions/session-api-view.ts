@@ -21,6 +21,7 @@ import {
 } from "@raworc/proto/gen/raworc/v1/session_pb.js";
 import { toObjectMeta } from "../api/object-meta.js";
 import type { SessionRow } from "../store/entities/session.js";
+import { sessionUsage } from "./session-usage.js";
 import { toApiState, type SessionStateName } from "./state-machine.js";
 
 /** How many transitions a Session shows (the most recent ones). */
@@ -129,7 +130,8 @@ export async function pendingApprovals(em: EntityManager, sessionId: string, tur
 
 /** The API form of stored sessions, in the order given. */
 export async function toSessions(em: EntityManager, rows: readonly SessionRow[]): Promise<Session[]> {
-  const [transitions, parents] = await Promise.all([transitionsOf(em, rows.map((r) => r.id)), parentsOf(em, rows)]);
+  const ids = rows.map((r) => r.id);
+  const [transitions, parents, usage] = await Promise.all([transitionsOf(em, ids), parentsOf(em, rows), sessionUsage(em, ids)]);
   const approvals = new Map<string, PendingApproval[]>();
   for (const r of rows) if (r.activeTurn > 0) approvals.set(r.id, await pendingApprovals(em, r.id, r.activeTurn));
   return rows.map((row) => {
@@ -146,12 +148,13 @@ export async function toSessions(em: EntityManager, rows: readonly SessionRow[])
         turnCount: row.turnCount,
         activeTurn: row.activeTurn,
         pendingApprovals: approvals.get(row.id) ?? [],
+        usage: usage.get(row.id),
         transitions: transitions.get(row.id) ?? [],
         lastEventSeq: BigInt(row.lastEventSeq),
         volumeRetained: row.state === "terminated" && row.volumeRetained,
       },
       lineage: row.parentId
-        ? { parent: parent ?? { namespace: row.namespace, name: "" }, parentUid: row.parentId, parentTurn: row.parentTurn ?? 0, checkpointId: "" }
+        ? { parent: parent ?? { namespace: row.namespace, name: "" }, parentUid: row.parentId, parentTurn: row.parentTurn ?? 0, checkpointId: row.parentCheckpointId ?? "" }
         : undefined,
       creator: principalOf(row.creator),
     });

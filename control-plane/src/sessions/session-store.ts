@@ -10,6 +10,7 @@ import { filterNamespaced, namespacedPage, type ListQuery } from "../store/names
 import { lockActiveNamespace } from "../store/namespaces.js";
 import type { Orm } from "../store/orm.js";
 import { appendEvent } from "./event-log.js";
+import { inheritCheckpoints } from "./session-checkpoints.js";
 import { channels, notifySql } from "./notifier.js";
 import type { SessionStateName } from "./state-machine.js";
 
@@ -29,6 +30,8 @@ export interface NewSession {
   readonly runtime: string;
   readonly parentId?: string;
   readonly parentTurn?: number;
+  /** The source's checkpoint of parentTurn, when it has one. */
+  readonly parentCheckpointId?: string | undefined;
 }
 
 /** Filters of a session list beyond the common ones. */
@@ -61,6 +64,7 @@ export class SessionStore {
           runtimeHandle: "",
           parentId: input.parentId ?? null,
           parentTurn: input.parentTurn ?? null,
+          parentCheckpointId: input.parentCheckpointId ?? null,
           creator: input.creator,
           turnCount: input.parentTurn ?? 0,
           activeTurn: 0,
@@ -79,6 +83,8 @@ export class SessionStore {
           annotations: input.annotations,
         });
         await em.flush();
+        // A remix can later start from any of these turns too: their manifests come with the copied volume.
+        if (input.parentId && input.parentTurn) await inheritCheckpoints(em, row.id, input.parentId, input.parentTurn);
         await em.execute(notifySql(channels.sessions), [row.id]);
         return row;
       });

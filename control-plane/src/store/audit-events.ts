@@ -1,5 +1,6 @@
 /** Appends to and pages through the audit log; there is deliberately no update or delete. */
 import { Code, ConnectError } from "@connectrpc/connect";
+import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Orm } from "./orm.js";
 import { decodePageToken, effectivePageSize, encodePageToken } from "./page-token.js";
 
@@ -102,6 +103,11 @@ const timeKeyPattern = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 /** Escapes LIKE wildcards so that an action prefix matches literally. */
 function likePrefix(prefix: string): string {
   return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** Appends one record through `em`, inside its transaction: records of what a daemon reported are committed with the events they describe. */
+export async function appendAuditRecordIn(em: Pick<EntityManager, "execute">, record: AuditRecord): Promise<void> {
+  await em.execute(insertSql, fields.map(([, key]) => (key === "time" ? record.time : clean(record[key]))), "run");
 }
 
 /** The audit log in PostgreSQL: one INSERT per record, keyset pages newest first. */

@@ -126,7 +126,7 @@ export class NamespaceStore {
       }
       // A session's log goes with it. Its daemon and volume are the reconciler's to remove: its
       // garbage collection destroys what the runtime holds of sessions the database has no more.
-      for (const table of ["session_events", "session_transitions", "session_work_items"]) {
+      for (const table of ["session_events", "session_transitions", "session_work_items", "session_checkpoints"]) {
         await em.execute(`delete from "${table}" where session_id in (select id from sessions where namespace = ?)`, [name]);
       }
       for (const entity of namespacedEntities) await em.execute(`delete from "${entity.meta.tableName}" where namespace = ?`, [name]);

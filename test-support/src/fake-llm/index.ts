@@ -1,4 +1,5 @@
-/** Fake OpenAI and Anthropic servers that speak the wire protocols the official SDKs expect, scripted per test. */
+/** Fake OpenAI (Chat Completions and Responses) and Anthropic servers that speak the wire protocols the official SDKs expect, scripted per test. */
 export * from "./anthropic.js";
 export * from "./openai.js";
+export * from "./openai-responses.js";
 export * from "./server.js";

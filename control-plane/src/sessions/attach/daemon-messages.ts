@@ -8,6 +8,8 @@ import type { SessionEvent } from "@raworc/proto/gen/raworc/v1/event_pb.js";
 import type { AttachRequest, TurnCheckpoint } from "@raworc/proto/gen/raworc/v1/runtime_pb.js";
 import type { SessionRow } from "../../store/entities/session.js";
 import { appendDaemonEvents } from "../event-log.js";
+import { storeCheckpoint } from "../session-checkpoints.js";
+import { auditGuardrailDecisions } from "./guardrail-audit.js";
 
 /** A daemon message that carries a seq and must be stored. */
 export type SequencedMessage =
@@ -44,14 +46,18 @@ export function checkDaemonMessage(request: AttachRequest): SequencedMessage | u
 
 /**
  * Stores sequenced messages on a locked session, in order: events through the event log (a
- * resend is skipped), checkpoints by taking their seq. A seq that skips ahead throws
- * INVALID_ARGUMENT and the caller's transaction stores nothing. Returns the highest daemon
- * seq now committed.
+ * resend is skipped), checkpoints in session_checkpoints under their seq. A seq that skips ahead throws
+ * INVALID_ARGUMENT and the caller's transaction stores nothing. Guardrail decisions newly stored
+ * get their audit rows in the same transaction. Returns the highest daemon seq now committed.
  */
 export async function storeSequenced(em: EntityManager, row: SessionRow, messages: readonly SequencedMessage[]): Promise<bigint> {
   let events: { daemonSeq: bigint; event: SessionEvent }[] = [];
   const flushEvents = async () => {
-    if (events.length > 0) await appendDaemonEvents(em, row, events);
+    if (events.length > 0) {
+      const before = BigInt(row.lastDaemonSeq);
+      await appendDaemonEvents(em, row, events);
+      await auditGuardrailDecisions(em, row, events.filter((sent) => sent.daemonSeq > before));
+    }
     events = [];
   };
   for (const message of messages) {
@@ -63,8 +69,8 @@ export async function storeSequenced(em: EntityManager, row: SessionRow, message
     const last = BigInt(row.lastDaemonSeq);
     if (message.seq <= last) continue;
     if (message.seq !== last + 1n) throw invalid(`daemon checkpoint seq ${message.seq} skips ahead of ${last + 1n}`);
-    // No table records checkpoints yet (remix will need turn → checkpoint id); the seq is still
-    // taken, because checkpoints share the daemon's seq space and the log must stay gapless.
+    // Checkpoints share the daemon's seq space with events, so taking the seq keeps it gapless.
+    await storeCheckpoint(em, row, message.seq, message.checkpoint);
     row.lastDaemonSeq = message.seq.toString();
   }
   await flushEvents();

@@ -80,9 +80,12 @@ export async function buildWelcome(sources: WelcomeSources, row: SessionRow, opt
     heartbeatInterval: durationFromMs(options.heartbeatIntervalMs),
     heartbeatTimeout: durationFromMs(options.heartbeatTimeoutMs),
     serverVersion: options.serverVersion,
-    // A remix: the daemon keeps the copied conversation up to the turn recorded at remix time
-    // (the source may have ended more turns before the copy); it records the restore, so a
-    // repeated Welcome changes nothing.
-    restore: row.parentId && row.parentTurn !== null && row.parentTurn !== undefined ? { parentSessionId: row.parentId, turn: row.parentTurn } : undefined,
+    // A remix: the daemon materialises the files of the turn recorded at remix time from its
+    // checkpoint and keeps the copied conversation up to that turn (the source may have ended
+    // more turns before the copy); it records the restore, so a repeated Welcome changes nothing.
+    restore:
+      row.parentId && row.parentTurn !== null && row.parentTurn !== undefined
+        ? { parentSessionId: row.parentId, turn: row.parentTurn, checkpointId: row.parentCheckpointId ?? "" }
+        : undefined,
   });
 }

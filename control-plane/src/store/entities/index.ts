@@ -4,7 +4,7 @@ import { AuditEventSchema } from "./audit-event.js";
 import { NamespaceSchema, RoleBindingSchema, RoleSchema } from "./rbac.js";
 import { SecretSchema } from "./secret.js";
 import { ServiceAccountSchema } from "./service-account.js";
-import { SessionEventSchema, SessionSchema, SessionTransitionSchema, SessionWorkItemSchema } from "./session.js";
+import { SessionCheckpointSchema, SessionEventSchema, SessionSchema, SessionTransitionSchema, SessionWorkItemSchema } from "./session.js";
 
 /** The entity list given to MikroORM. */
-export const entities = [ServiceAccountSchema, RoleSchema, RoleBindingSchema, NamespaceSchema, SecretSchema, AgentSchema, AuditEventSchema, SessionSchema, SessionTransitionSchema, SessionEventSchema, SessionWorkItemSchema];
+export const entities = [ServiceAccountSchema, RoleSchema, RoleBindingSchema, NamespaceSchema, SecretSchema, AgentSchema, AuditEventSchema, SessionSchema, SessionTransitionSchema, SessionEventSchema, SessionWorkItemSchema, SessionCheckpointSchema];

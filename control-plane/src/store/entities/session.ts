@@ -23,6 +23,8 @@ export const SessionSchema = defineEntity({
     runtimeHandle: p.string().length(253),
     parentId: p.uuid().nullable(),
     parentTurn: p.integer().nullable(),
+    /** The source's checkpoint of `parentTurn` the remix restores; null when it had none. */
+    parentCheckpointId: p.string().length(128).nullable(),
     /** The creating principal: { kind, namespace, name, uid }. */
     creator: p.json<Record<string, string>>(),
     turnCount: p.integer(),
@@ -101,6 +103,28 @@ export const SessionWorkItemSchema = defineEntity({
     eventSeq: p.bigint("string").nullable(),
     createdAt: p.datetime(),
     ackedAt: p.datetime().nullable(),
+  },
+});
+
+/**
+ * MikroORM schema of one turn checkpoint a daemon recorded (TurnCheckpoint): the manifest id
+ * of the workspace at the end of the turn, in the session's volume. A remix also gets its
+ * source's checkpoints up to the remixed turn (their manifests are in the copied volume), so a
+ * remix of a remix can start from those turns too.
+ */
+export const SessionCheckpointSchema = defineEntity({
+  name: "SessionCheckpoint",
+  tableName: "session_checkpoints",
+  properties: {
+    sessionId: p.uuid().primary(),
+    turn: p.integer().primary(),
+    checkpointId: p.string().length(128),
+    fileCount: p.bigint("string"),
+    totalBytes: p.bigint("string"),
+    storedBytes: p.bigint("string"),
+    /** The daemon seq of the TurnCheckpoint message; null for a checkpoint inherited from the remix source. */
+    daemonSeq: p.bigint("string").nullable(),
+    createdAt: p.datetime(),
   },
 });
 

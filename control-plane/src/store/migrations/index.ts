@@ -6,6 +6,7 @@ import { Migration0003AuditEvents } from "./0003-audit-events.js";
 import { Migration0004Secrets } from "./0004-secrets.js";
 import { Migration0005Agents } from "./0005-agents.js";
 import { Migration0006Sessions } from "./0006-sessions.js";
+import { Migration0007SessionCheckpoints } from "./0007-session-checkpoints.js";
 
 /** The ordered migration list given to MikroORM's migrator. */
 export const migrations: MigrationObject[] = [
@@ -15,4 +16,5 @@ export const migrations: MigrationObject[] = [
   { name: "0004-secrets", class: Migration0004Secrets },
   { name: "0005-agents", class: Migration0005Agents },
   { name: "0006-sessions", class: Migration0006Sessions },
+  { name: "0007-session-checkpoints", class: Migration0007SessionCheckpoints },
 ];
