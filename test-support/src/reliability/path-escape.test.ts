@@ -15,7 +15,7 @@ import fc from "fast-check";
 // eslint-disable-next-line no-restricted-imports
 import { resolveInWorkspace } from "../../../agent-runtime/src/tools/workspace-path.js";
 // eslint-disable-next-line no-restricted-imports
-import { ToolInputError, ToolRefusedError } from "../../../agent-runtime/src/tools/tool-errors.js";
+import { ToolInputError, ToolRefusedError } from "../../../agent-runtime/src/errors.js";
 import { fcParameters } from "./fc-seed.js";
 
 /** Whether `child` is `parent` or inside it, segment-wise. */
