@@ -14,7 +14,7 @@ import { outboxEventSink } from "./channel/event-sink.js";
 import { Outbox } from "./channel/outbox.js";
 import { WorkLedger } from "./channel/work-ledger.js";
 import type { DaemonConfig } from "./config.js";
-import { describeError, TurnCancelledError } from "./errors.js";
+import { describeError, TurnCancelledError, type VolumeFullError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { createModelFactory } from "./models/create-model.js";
 import { checkpointEndedTurn, recoverCheckpoints, type CheckpointRecorderOptions } from "./state/checkpoint-recorder.js";
@@ -23,6 +23,7 @@ import { ConversationLog } from "./state/conversation-log.js";
 import { SessionTools } from "./tools/session-tools.js";
 import { DaemonStateStore, readDaemonState } from "./state/daemon-state.js";
 import { ensureVolumeLayout, volumeLayout } from "./state/layout.js";
+import { isVolumeFull, VolumeReserve } from "./state/volume-reserve.js";
 import { adoptRemixCopy } from "./turns/adopt-remix.js";
 import { ApprovalBroker } from "./turns/approvals.js";
 import { recoverTurns } from "./turns/recovery.js";
@@ -33,7 +34,7 @@ import { applyWorkItem } from "./turns/work-items.js";
 export const daemonVersion = "0.1.0";
 
 /** Exit codes of the daemon process. */
-export const exitCodes = { ok: 0, fatal: 1, usage: 2, refused: 3 } as const;
+export const exitCodes = { ok: 0, fatal: 1, usage: 2, refused: 3, volumeFull: 4 } as const;
 
 /** A running daemon. */
 export interface Daemon {
@@ -47,8 +48,13 @@ export interface Daemon {
 export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Daemon> {
   const layout = volumeLayout(config.workspace);
   await ensureVolumeLayout(layout);
+  // Spent when a write of the daemon's own fails for space: the running turn then fails as VolumeFull.
+  // (During start-up no turn runs yet; the turn loop is wired in below.)
+  let failRunningTurn: (error: VolumeFullError) => void = () => undefined;
+  const reserve = new VolumeReserve({ file: layout.reserveFile, workspace: layout.workspace, log, onReleased: (error) => failRunningTurn(error) });
+  await reserve.ensure();
   const onDisk = await readDaemonState(layout.stateFile);
-  const conversation = await ConversationLog.open(layout.conversationFile);
+  const conversation = await ConversationLog.open(layout.conversationFile, reserve.guard);
   const instance = { id: randomUUID(), pid: process.pid, startedAt: new Date().toISOString(), daemonVersion };
   // Whose state the volume holds: ours (restart, resume), nobody's (fresh), or another session's (a remix copy).
   let own = onDisk?.sessionId === config.sessionId;
@@ -61,10 +67,11 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     lastAppliedControlSeq: own && onDisk ? onDisk.lastAppliedControlSeq : 0n,
     instance,
     restoredFrom: onDisk?.restoredFrom,
-  });
+  }, reserve.guard);
   const outbox = await Outbox.open(layout.outbox, {
     floor: state.state.lastDaemonSeq,
     log,
+    guard: reserve.guard,
     persistSeqs: (acked, lastSeq) => state.update({ lastAckedDaemonSeq: acked, lastDaemonSeq: lastSeq }),
   });
   const sink = outboxEventSink(outbox);
@@ -96,6 +103,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     agents: () => agents,
     log,
     onTurnEnded: (turn) => checkpointEndedTurn(turn, checkpoints),
+    beforeTurn: () => reserve.ensure(),
     sessionTools,
     approvals,
     secrets: { value: secret, values: () => Object.values(secrets).flatMap((values) => Object.values(values.data)) },
@@ -104,6 +112,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
       channel.stop();
     },
   });
+  failRunningTurn = (error) => turns.cancel(0, error);
 
   const stop = (reason: "Paused" | "Terminating", goodbye: string, graceMs: number): void => {
     if (stopping) return;
@@ -176,7 +185,8 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     await sessionTools.close();
     if (fatal !== undefined) {
       log.fatal({ err: describeError(fatal) }, "daemon failed");
-      return exitCodes.fatal;
+      // Distinct, so the control plane fails the session as VolumeFull instead of restarting it into the same wall.
+      return isVolumeFull(fatal) ? exitCodes.volumeFull : exitCodes.fatal;
     }
     log.info({ end, unacknowledged: outbox.size }, "daemon stopped");
     return end === "refused" ? exitCodes.refused : exitCodes.ok;

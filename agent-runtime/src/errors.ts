@@ -67,6 +67,16 @@ export class UnsupportedError extends Error {
   }
 }
 
+/** The session volume is full: the daemon cannot record what it does; the message (for the user) names the volume and how full it is. */
+export class VolumeFullError extends Error {
+  /** Whether a retry could succeed (once space is freed). */
+  readonly retryable = true;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "VolumeFullError";
+  }
+}
+
 /** Why a turn was stopped on request (CancelTurn, pause, delete); used as the turn's AbortSignal reason. */
 export class TurnCancelledError extends Error {
   /** Whether a retry could succeed. */

@@ -9,6 +9,7 @@ import { parseDaemonConfig, type DaemonConfig } from "./config.js";
 import { daemonVersion, exitCodes, startDaemon, type Daemon } from "./daemon.js";
 import { describeError, UsageError } from "./errors.js";
 import { createLogger } from "./logger.js";
+import { isVolumeFull } from "./state/volume-reserve.js";
 
 async function main(): Promise<number> {
   let config: DaemonConfig;
@@ -30,7 +31,7 @@ async function main(): Promise<number> {
     daemon = await startDaemon(config, log);
   } catch (error) {
     log.fatal({ err: describeError(error) }, "cannot start");
-    return exitCodes.fatal;
+    return isVolumeFull(error) ? exitCodes.volumeFull : exitCodes.fatal;
   }
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {

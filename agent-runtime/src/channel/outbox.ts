@@ -12,6 +12,7 @@ import type { AttachRequest } from "@raworc/proto/gen/raworc/v1/runtime_pb.js";
 import { describeError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { fsyncDirectory, SerialQueue, temporaryPrefix, writeFileAtomic } from "../state/durable-files.js";
+import type { WriteGuard } from "../state/volume-reserve.js";
 import { damagedEntryStandIn, decodeEntries, encodeEntries, entryFileName, outboxRequest, seqsOfFileName, type OutboxPayload } from "./outbox-entry.js";
 
 /** Options for {@link Outbox.open}. */
@@ -23,6 +24,8 @@ export interface OutboxOptions {
    * entries are deleted and when the numbering jumps, so the highest seq is never forgotten.
    */
   readonly persistSeqs?: (acked: bigint, lastSeq: bigint) => Promise<void>;
+  /** Wraps each entry write (the volume reserve: a write that fails for space is retried once with the reserve's space). */
+  readonly guard?: WriteGuard;
   readonly log: Logger;
 }
 
@@ -255,7 +258,8 @@ export class Outbox {
         const last = batch[batch.length - 1]!.seq;
         const name = entryFileName(first, last);
         try {
-          await writeFileAtomic(join(this.directory, name), encodeEntries(batch));
+          const write = () => writeFileAtomic(join(this.directory, name), encodeEntries(batch));
+          await (this.options.guard ? this.options.guard(write) : write());
         } catch (error) {
           this.inFlight = 0;
           this.fail(error);

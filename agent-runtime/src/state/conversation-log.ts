@@ -6,9 +6,10 @@
  * survives pause, resume and restarts, and is what a remix copies. A crash can tear only the
  * last line; opening the log cuts that torn tail off.
  */
-import { readFile, truncate } from "node:fs/promises";
+import { readFile, stat, truncate } from "node:fs/promises";
 import { StateError } from "../errors.js";
 import { appendDurably, SerialQueue, writeFileAtomic } from "./durable-files.js";
+import type { WriteGuard } from "./volume-reserve.js";
 
 /** A user message, recorded when its work item was applied; its turn number is assigned then. */
 export interface UserEntry {
@@ -133,15 +134,16 @@ export class ConversationLog {
   private constructor(
     private readonly path: string,
     private list: ConversationEntry[],
+    private readonly guard: WriteGuard,
   ) {}
 
   /** Loads the log (a missing file is an empty log), cutting off a torn last line; a bad line elsewhere is a StateError. */
-  static async open(path: string): Promise<ConversationLog> {
+  static async open(path: string, guard: WriteGuard = (write) => write()): Promise<ConversationLog> {
     let text: string;
     try {
       text = await readFile(path, "utf8");
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return new ConversationLog(path, []);
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return new ConversationLog(path, [], guard);
       throw new StateError("cannot read the conversation log", path, { cause: error });
     }
     const entries: ConversationEntry[] = [];
@@ -165,7 +167,7 @@ export class ConversationLog {
       }
       offset = end + 1;
     }
-    return new ConversationLog(path, entries);
+    return new ConversationLog(path, entries, guard);
   }
 
   /** Every entry, oldest first. */
@@ -173,10 +175,20 @@ export class ConversationLog {
     return this.list;
   }
 
-  /** Appends an entry and fsyncs it; appends run in call order. */
+  /** Appends an entry and fsyncs it; appends run in call order. A failed append leaves the file as it was. */
   append(entry: ConversationEntry): Promise<void> {
     return this.queue.run(async () => {
-      await appendDurably(this.path, `${JSON.stringify(entry)}\n`);
+      const line = `${JSON.stringify(entry)}\n`;
+      await this.guard(async () => {
+        const size = (await stat(this.path).catch(() => undefined))?.size ?? 0;
+        try {
+          await appendDurably(this.path, line);
+        } catch (error) {
+          // A short write (ENOSPC) would leave a torn line that the next append buries mid-file.
+          await truncate(this.path, size).catch(() => undefined);
+          throw error;
+        }
+      });
       this.list.push(entry);
     });
   }

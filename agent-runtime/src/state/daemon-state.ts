@@ -8,6 +8,7 @@ import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { StateError } from "../errors.js";
 import { writeFileAtomic } from "./durable-files.js";
+import type { WriteGuard } from "./volume-reserve.js";
 
 /** The process that last wrote the state. */
 export interface InstanceInfo {
@@ -98,6 +99,7 @@ export class DaemonStateStore {
   constructor(
     private readonly path: string,
     initial: DaemonState,
+    private readonly guard: WriteGuard = (write) => write(),
   ) {
     this.current = initial;
   }
@@ -122,7 +124,7 @@ export class DaemonStateStore {
       this.waiters = [];
       const snapshot = this.current;
       try {
-        if (snapshot !== this.written) await writeFileAtomic(this.path, serializeDaemonState(snapshot));
+        if (snapshot !== this.written) await this.guard(() => writeFileAtomic(this.path, serializeDaemonState(snapshot)));
         this.written = snapshot;
         for (const waiter of round) waiter.resolve();
       } catch (error) {

@@ -19,6 +19,8 @@ export interface VolumeLayout {
   readonly conversationFile: string;
   /** `.raworc/checkpoints/`: the turn checkpoint store (objects and manifests). */
   readonly checkpoints: string;
+  /** `.raworc/reserve`: space held back so a full volume can still record the failing turn (see volume-reserve.ts). */
+  readonly reserveFile: string;
 }
 
 /** The layout of the daemon's files under `workspace`. */
@@ -31,6 +33,7 @@ export function volumeLayout(workspace: string): VolumeLayout {
     stateFile: join(root, "state.json"),
     conversationFile: join(root, "conversation.jsonl"),
     checkpoints: join(root, "checkpoints"),
+    reserveFile: join(root, "reserve"),
   };
 }
 

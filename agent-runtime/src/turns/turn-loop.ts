@@ -6,14 +6,14 @@
  */
 import type { Agent } from "@raworc/proto/gen/raworc/v1/agent_pb.js";
 import type { EventSink } from "../channel/event-sink.js";
-import { describeError, type TurnCancelledError } from "../errors.js";
+import { describeError, type TurnCancelledError, type VolumeFullError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { ModelFactory } from "../models/create-model.js";
 import type { ConversationLog } from "../state/conversation-log.js";
 import type { SessionTools } from "../tools/session-tools.js";
 import type { ApprovalBroker } from "./approvals.js";
 import { conversationHistory } from "./conversation-history.js";
-import { runTurn, type SessionSecrets } from "./turn-runner.js";
+import { runTurn, volumeFullReason, type SessionSecrets } from "./turn-runner.js";
 
 /** What the turn loop needs. */
 export interface TurnLoopOptions {
@@ -27,8 +27,13 @@ export interface TurnLoopOptions {
   readonly sessionTools: SessionTools;
   /** Called when a turn could not record its events (the volume failed): the daemon cannot go on. */
   readonly onFatal: (error: unknown) => void;
-  /** Runs at each turn boundary, after the turn's end is recorded and before the next turn starts (the turn checkpoint). */
+  /**
+   * Runs at each turn boundary, after the turn's end is recorded and before the next turn starts
+   * (the turn checkpoint); not after a turn failed for a full volume, whose capture could only fail.
+   */
   readonly onTurnEnded?: (turn: number) => Promise<unknown>;
+  /** Runs before each turn starts (re-creating the volume's space reserve). */
+  readonly beforeTurn?: () => Promise<unknown>;
   /** The secrets of the latest Welcome, for tools and redaction. */
   readonly secrets?: SessionSecrets;
   /** Where tool calls wait for approval. */
@@ -63,8 +68,8 @@ export class TurnLoop {
     wake?.();
   }
 
-  /** Cancels turn `turn` (0: whichever runs) if it is running; a turn not running is left alone. */
-  cancel(turn: number, reason: TurnCancelledError): boolean {
+  /** Cancels turn `turn` (0: whichever runs) if it is running, or fails it for a full volume; a turn not running is left alone. */
+  cancel(turn: number, reason: TurnCancelledError | VolumeFullError): boolean {
     const running = this.running;
     if (!running || (turn !== 0 && turn !== running.turn)) return false;
     running.controller.abort(reason);
@@ -90,7 +95,8 @@ export class TurnLoop {
       const controller = new AbortController();
       this.running = { turn: next.turn, controller };
       try {
-        await runTurn(
+        await this.options.beforeTurn?.();
+        const end = await runTurn(
           {
             user: next.user,
             agents: this.options.agents(),
@@ -100,7 +106,7 @@ export class TurnLoop {
           },
           this.options,
         );
-        await this.options.onTurnEnded?.(next.turn);
+        if (end.outcome !== "failed" || end.reason !== volumeFullReason) await this.options.onTurnEnded?.(next.turn);
       } catch (error) {
         this.options.log.fatal({ turn: next.turn, err: describeError(error) }, "cannot record the turn's events");
         throw error;

@@ -25,13 +25,14 @@ import {
 } from "@raworc/proto/gen/raworc/v1/event_pb.js";
 import type { Agent, AgentSpec } from "@raworc/proto/gen/raworc/v1/agent_pb.js";
 import type { EventSink } from "../channel/event-sink.js";
-import { describeError, ModelError, TurnCancelledError, UnsupportedError } from "../errors.js";
+import { describeError, ModelError, TurnCancelledError, UnsupportedError, VolumeFullError } from "../errors.js";
 import { recordedSessionUsage } from "../guardrails/budgets.js";
 import type { Logger } from "../logger.js";
 import type { ModelFactory } from "../models/create-model.js";
 import type { Model, ModelInputItem, ModelUsageReport } from "../models/model.js";
 import { PatternError } from "../models/re2-pattern.js";
 import type { ConversationLog, UserEntry } from "../state/conversation-log.js";
+import { describeFullVolume, isVolumeFull } from "../state/volume-reserve.js";
 import { handoffInput, handoffRequest, maxHandoffsPerTurn } from "../tools/handoff.js";
 import type { McpReport } from "../tools/mcp/mcp-servers.js";
 import type { SessionTools } from "../tools/session-tools.js";
@@ -43,6 +44,9 @@ import { budgetStop, GuardrailStop, TurnGuardrails } from "./turn-guardrails.js"
 
 /** Tool calls per turn that may miss (unknown tool, malformed arguments) before the turn fails: the repairs a model gets. */
 export const maxBadToolCalls = 3;
+
+/** The TurnFailed reason of a turn the daemon could not record because the session volume is full. */
+export const volumeFullReason = "VolumeFull";
 
 /** What the turn runner needs. */
 export interface TurnDependencies {
@@ -77,7 +81,7 @@ export interface TurnRequest {
   readonly history: readonly ModelInputItem[];
   /** The agent of the previous turn, for routing by continuation. */
   readonly previousAgent: string | undefined;
-  /** Aborted with a TurnCancelledError to cancel the turn. */
+  /** Aborted with a TurnCancelledError to cancel the turn, or a VolumeFullError to fail it for lack of space. */
   readonly signal: AbortSignal;
 }
 
@@ -242,7 +246,12 @@ export async function runTurn(request: TurnRequest, dependencies: TurnDependenci
     }
   } catch (error) {
     const stop = error instanceof GuardrailStop ? error : budgetController.signal.reason instanceof GuardrailStop ? budgetController.signal.reason : undefined;
-    if (signal.aborted) {
+    if (signal.reason instanceof VolumeFullError) {
+      end = { outcome: "failed", reason: volumeFullReason, message: signal.reason.message };
+    } else if (isVolumeFull(error)) {
+      // The reserve was spent already; the closing event below may still fit, else the daemon exits as volume-full.
+      end = { outcome: "failed", reason: volumeFullReason, message: await describeFullVolume(workspace) };
+    } else if (signal.aborted) {
       const reason = signal.reason instanceof TurnCancelledError ? signal.reason : new TurnCancelledError("Cancelled");
       end = { outcome: "cancelled", reason: reason.reason, cancelledBy: reason.cancelledBy };
     } else if (stop) {

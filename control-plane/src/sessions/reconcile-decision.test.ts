@@ -29,6 +29,8 @@ describe("reconcile decisions", () => {
     ["a crashed ready daemon is restarted later", {}, seen("exited", { exitCode: 1 }), "restart-later"],
     ["a vanished daemon counts as a crash", { state: "busy" }, seen("absent"), "restart-later"],
     ["too many crashes fail the session", { restartAttempts: 3 }, seen("exited", { exitCode: 1 }), "fail"],
+    ["a daemon that exits for a full volume fails the session at once", {}, seen("exited", { exitCode: 4 }), "fail"],
+    ["a daemon that cannot start on a full volume fails the session at once", { state: "starting" }, seen("exited", { exitCode: 4 }), "fail"],
     ["a scheduled restart waits for its time", { state: "starting", nextAttemptAt: new Date(now.getTime() + 500) }, seen("exited"), "none"],
     ["a due restart starts", { state: "starting", nextAttemptAt: ago(1) }, seen("exited"), "start"],
     ["a daemon that exits while starting is a crash", { state: "starting" }, seen("exited", { exitCode: 2 }), "restart-later"],
@@ -54,6 +56,13 @@ describe("reconcile decisions", () => {
       reason: "Scheduled",
       fromParentVolume: true,
     });
+  });
+
+  it("names the full volume as the reason, not a crash loop", () => {
+    const action = decide(facts({ state: "starting", restartAttempts: 0 }), seen("exited", { exitCode: 4 }), now, policy);
+    assert.equal(action.kind, "fail");
+    assert.equal(action.kind === "fail" && action.reason, "VolumeFull");
+    assert.match(action.kind === "fail" ? action.message : "", /volume is full.*free space/);
   });
 
   it("backs off exponentially, capped", () => {

@@ -48,7 +48,20 @@ export function restartDelayMs(attempt: number, policy: LifecyclePolicy): number
   return Math.min(policy.restartBackoffMaxMs, policy.restartBackoffBaseMs * 2 ** Math.max(0, attempt - 1));
 }
 
+/**
+ * The daemon's exit code for "the session volume is full" (agent-runtime exitCodes.volumeFull):
+ * a restart would hit the same wall, so the session fails at once until someone frees space and resumes it.
+ */
+export const volumeFullExitCode = 4;
+
 function crashed(s: SessionFacts, o: RuntimeObservation, now: Date, policy: LifecyclePolicy, why: string): Action {
+  if (o.daemon === "exited" && o.exitCode === volumeFullExitCode) {
+    return {
+      kind: "fail",
+      reason: "VolumeFull",
+      message: "the session volume is full: the daemon cannot record its state or events; free space in the volume, then resume the session or send it a message",
+    };
+  }
   const attempt = s.restartAttempts + 1;
   if (attempt > policy.maxRestarts) {
     return { kind: "fail", reason: "DaemonCrashLoop", message: `the daemon failed ${s.restartAttempts + 1} times in a row; last: ${why}` };
