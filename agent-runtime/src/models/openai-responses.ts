@@ -6,9 +6,8 @@
  * SDK's retries are off and withRetries retries before the first event, honouring retry-after.
  */
 import type { ModelParameters, ModelSpec } from "@raworc/proto/gen/raworc/v1/agent_pb.js";
-import OpenAI from "openai";
 import type { Model, ModelRequest, ModelStreamEvent } from "./model.js";
-import type { OpenAiModelOptions } from "./openai.js";
+import { openAiClient, type OpenAiModelOptions } from "./openai.js";
 import { fromResponsesEvents, toResponsesInput, toResponsesTools } from "./openai-responses-format.js";
 import { toModelError } from "./provider-errors.js";
 import { defaultRetryPolicy, untilAborted, withRetries } from "./retry.js";
@@ -26,14 +25,7 @@ function responsesParameters(parameters: ModelParameters | undefined): Record<st
 
 /** Creates a Responses API model for `spec`. */
 export function createOpenAiResponsesModel(spec: ModelSpec, options: OpenAiModelOptions): Model {
-  const provider = options.compatible ? `OpenAI-compatible server ${spec.baseUrl}` : "OpenAI";
-  const client = new OpenAI({
-    apiKey: options.apiKey ?? "none",
-    ...(spec.baseUrl ? { baseURL: spec.baseUrl } : {}),
-    maxRetries: 0,
-    timeout: options.timeoutMs ?? 600_000,
-    logLevel: "off",
-  });
+  const { provider, client } = openAiClient(spec, options);
   const retry = options.retry ?? defaultRetryPolicy;
 
   async function* attempt(request: ModelRequest): AsyncGenerator<ModelStreamEvent> {

@@ -41,9 +41,8 @@ function chatParameters(parameters: ModelParameters | undefined, compatible: boo
   return body;
 }
 
-/** Creates a Chat Completions model for `spec`. */
-export function createOpenAiChatModel(spec: ModelSpec, options: OpenAiModelOptions): Model {
-  const provider = options.compatible ? `OpenAI-compatible server ${spec.baseUrl}` : "OpenAI";
+/** The SDK client both OpenAI adapters use (its retries off, its logger silent) and the provider's name for messages. */
+export function openAiClient(spec: ModelSpec, options: OpenAiModelOptions): { provider: string; client: OpenAI } {
   const client = new OpenAI({
     // The SDK refuses to start without a key; local OpenAI-compatible servers often take none.
     apiKey: options.apiKey ?? "none",
@@ -52,6 +51,12 @@ export function createOpenAiChatModel(spec: ModelSpec, options: OpenAiModelOptio
     timeout: options.timeoutMs ?? 600_000,
     logLevel: "off",
   });
+  return { provider: options.compatible ? `OpenAI-compatible server ${spec.baseUrl}` : "OpenAI", client };
+}
+
+/** Creates a Chat Completions model for `spec`. */
+export function createOpenAiChatModel(spec: ModelSpec, options: OpenAiModelOptions): Model {
+  const { provider, client } = openAiClient(spec, options);
   const retry = options.retry ?? defaultRetryPolicy;
 
   async function* attempt(request: ModelRequest): AsyncGenerator<ModelStreamEvent> {
