@@ -8,6 +8,7 @@ import { create } from "@bufbuild/protobuf";
 import { SessionEventSchema, TextDeltaSchema } from "@raworc/proto/gen/raworc/v1/event_pb.js";
 import { Outbox } from "../channel/outbox.js";
 import { VolumeFullError } from "../errors.js";
+import { tmpfsUnavailable } from "@raworc/test-support/tmpfs.js";
 import { silentLogger } from "../testing/fixtures.js";
 import { ConversationLog, type ConversationEntry } from "./conversation-log.js";
 import { volumeLayout, ensureVolumeLayout, type VolumeLayout } from "./layout.js";
@@ -50,21 +51,18 @@ describe("volume reserve (pure parts)", () => {
   });
 });
 
-describe("volume reserve on a full volume (2 MiB tmpfs)", function () {
+const noTmpfs = tmpfsUnavailable();
+
+describe(`volume reserve on a full volume (2 MiB tmpfs)${noTmpfs ? ` (skipped: ${noTmpfs})` : ""}`, function () {
   let mountPoint: string | undefined;
   let layout: VolumeLayout;
   let released: VolumeFullError[];
   const reserveOf = () => new VolumeReserve({ file: layout.reserveFile, workspace: layout.workspace, log: silentLogger(), onReleased: (error) => released.push(error) });
 
   beforeEach(async function () {
-    if (process.getuid?.() !== 0) this.skip(); // requires root to mount a tmpfs
+    if (noTmpfs) this.skip();
     const dir = await mkdtemp(join(tmpdir(), "raworc-reserve-"));
-    try {
-      await run("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", dir]);
-    } catch {
-      await rm(dir, { recursive: true, force: true });
-      this.skip(); // requires a tmpfs mount (refused: no CAP_SYS_ADMIN)
-    }
+    await run("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", dir]);
     mountPoint = dir;
     layout = volumeLayout(dir);
     await ensureVolumeLayout(layout);
