@@ -1,30 +1,13 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
-import { chmod, lstat, mkdir, readdir, readFile, readlink, rm, symlink, truncate, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, rm, symlink, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { tempVolume, type TempVolume } from "../testing/fixtures.js";
 import { decodeManifest, sha256 } from "./checkpoint-manifest.js";
 import { materialiseCheckpoint } from "./checkpoint-restore.js";
 import { CheckpointStore } from "./checkpoint-store.js";
-
-/** Every path of the workspace (`.raworc/` aside) → what it is: a file's sha256 and mode, a link's target, a directory's mode. */
-async function snapshot(root: string, relative = ""): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const name of (await readdir(join(root, relative))).sort()) {
-    if (relative === "" && name === ".raworc") continue;
-    const path = relative ? `${relative}/${name}` : name;
-    const absolute = join(root, path);
-    const s = await lstat(absolute);
-    if (s.isSymbolicLink()) out[path] = `link → ${await readlink(absolute)}`;
-    else if (s.isDirectory()) {
-      out[path] = `dir ${(s.mode & 0o7777).toString(8)}`;
-      Object.assign(out, await snapshot(root, path));
-    } else out[path] = `file ${createHash("sha256").update(await readFile(absolute)).digest("hex")} ${(s.mode & 0o7777).toString(8)}`;
-  }
-  return out;
-}
+import { workspaceSnapshot as snapshot } from "@raworc/test-support/workspace-snapshot.js";
 
 async function countObjects(volume: TempVolume): Promise<number> {
   const objects = join(volume.checkpoints, "objects");

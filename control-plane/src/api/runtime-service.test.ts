@@ -1,26 +1,19 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import http2 from "node:http2";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { durationMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { AgentSpecSchema, ModelProvider } from "@raworc/proto/gen/raworc/v1/agent_pb.js";
 import { AuthService } from "@raworc/proto/gen/raworc/v1/auth_pb.js";
 import { GuardrailAction, GuardrailStage } from "@raworc/proto/gen/raworc/v1/event_pb.js";
-import { RuntimeService, ShutdownReason, WorkItemSchema } from "@raworc/proto/gen/raworc/v1/runtime_pb.js";
+import { ShutdownReason, WorkItemSchema } from "@raworc/proto/gen/raworc/v1/runtime_pb.js";
 import { SecretService } from "@raworc/proto/gen/raworc/v1/secret_pb.js";
 import { clientOf, login } from "@raworc/test-support/clients.js";
 import { startTestServer, type TestServer } from "@raworc/test-support/control-plane.js";
-import { Authenticator } from "../auth/authenticator.js";
 import { issueDaemonToken, type DaemonTokenSettings } from "../auth/daemon-auth.js";
 import { importKeySet, loadOrCreateKeySet } from "../auth/keyring.js";
-import { LoginThrottle } from "../auth/throttle.js";
-import { authorizationInterceptor } from "../interceptors/authorization.js";
-import { Authorizer } from "../rbac/authorizer.js";
-import type { AttachOptions } from "../sessions/attach/options.js";
+import { startAttachServer, type TestAttachServer } from "../sessions/attach/test-attach-server.js";
 import { TestDaemon } from "../sessions/attach/test-daemon.js";
 import { readEvents, transitionLocked } from "../sessions/event-log.js";
 import { channels, notifySql } from "../sessions/notifier.js";
@@ -28,8 +21,6 @@ import { SessionStore } from "../sessions/session-store.js";
 import { AgentStore } from "../store/agents.js";
 import type { SessionRow } from "../store/entities/session.js";
 import type { Orm } from "../store/orm.js";
-import { ServiceAccountStore } from "../store/service-accounts.js";
-import { createRuntimeService } from "./runtime-service.js";
 
 async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, ms = 10_000): Promise<T> {
   const until = Date.now() + ms;
@@ -42,34 +33,6 @@ async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, 
 
 const texts = async (orm: Orm, id: string) =>
   (await readEvents(orm.em.fork(), id, 0n, 10_000)).flatMap((e) => (e.payload.case === "textDelta" ? [e.payload.value.text] : []));
-
-/** A server with only RuntimeService and the real authorization interceptor, for settings the test server cannot take. */
-async function startAttachServer(orm: Orm, settings: DaemonTokenSettings, options: Partial<AttachOptions>, stopping: AbortSignal) {
-  const authenticator = new Authenticator({
-    accounts: new ServiceAccountStore(orm),
-    keyring: settings.keyring,
-    throttle: new LoginThrottle(),
-    issuer: settings.issuer,
-    tokenTtlSeconds: 3600,
-    sessions: new SessionStore(orm),
-  });
-  const secrets = { readData: () => Promise.reject(new Error("no secrets here")) };
-  const handler = connectNodeAdapter({
-    routes: (router) => router.service(RuntimeService, createRuntimeService({ orm, secrets, stopping, options })),
-    interceptors: [authorizationInterceptor(authenticator, new Authorizer(orm))],
-  });
-  const server = http2.createServer(handler);
-  const open = new Set<http2.Http2Session>();
-  server.on("session", (s) => open.add(s).size && s.once("close", () => open.delete(s)));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: async () => {
-      for (const s of open) s.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
 
 describe("RuntimeService.Attach (real server, real gRPC streams)", function () {
   this.timeout(30_000);
@@ -379,10 +342,10 @@ describe("RuntimeService.Attach (real server, real gRPC streams)", function () {
   });
 
   describe("with short heartbeats", () => {
-    let attach: Awaited<ReturnType<typeof startAttachServer>>;
+    let attach: TestAttachServer;
     const stopping = new AbortController();
     before(async () => {
-      attach = await startAttachServer(orm, settings, { heartbeatIntervalMs: 100, heartbeatTimeoutMs: 500 }, stopping.signal);
+      attach = await startAttachServer(orm, settings, { options: { heartbeatIntervalMs: 100, heartbeatTimeoutMs: 500 }, stopping: stopping.signal });
     });
     after(async () => {
       await attach?.close();

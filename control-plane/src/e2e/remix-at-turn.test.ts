@@ -1,6 +1,4 @@
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
-import { lstat, readdir, readFile, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { AgentService, ModelProvider } from "@raworc/proto/gen/raworc/v1/agent_pb.js";
@@ -10,6 +8,7 @@ import { SessionService, TurnOutcome, type Session } from "@raworc/proto/gen/raw
 import { clientOf, login } from "@raworc/test-support/clients.js";
 import { startTestServer, type TestServer } from "@raworc/test-support/control-plane.js";
 import { startFakeOpenAi, type FakeOpenAi } from "@raworc/test-support/fake-llm/index.js";
+import { workspaceSnapshot as snapshot } from "@raworc/test-support/workspace-snapshot.js";
 
 /** Polls until `check` passes or `ms` elapse (bounded waiting, not a timing assertion). */
 async function eventually<T>(what: string, fn: () => Promise<T>, check: (v: T) => boolean, ms = 30_000): Promise<T> {
@@ -21,23 +20,6 @@ async function eventually<T>(what: string, fn: () => Promise<T>, check: (v: T) =
     await new Promise((r) => setTimeout(r, 100));
   }
   assert.fail(`${what} did not happen; last seen: ${JSON.stringify(last, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))}`);
-}
-
-/** Every path of a workspace (`.raworc/` aside): a file's sha256 and mode, a link's target, a directory's mode. */
-async function snapshot(root: string, relative = ""): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const name of (await readdir(join(root, relative))).sort()) {
-    if (relative === "" && name === ".raworc") continue;
-    const path = relative ? `${relative}/${name}` : name;
-    const absolute = join(root, path);
-    const s = await lstat(absolute);
-    if (s.isSymbolicLink()) out[path] = `link → ${await readlink(absolute)}`;
-    else if (s.isDirectory()) {
-      out[path] = `dir ${(s.mode & 0o7777).toString(8)}`;
-      Object.assign(out, await snapshot(root, path));
-    } else out[path] = `file ${createHash("sha256").update(await readFile(absolute)).digest("hex")} ${(s.mode & 0o7777).toString(8)}`;
-  }
-  return out;
 }
 
 const writeFileCall = (id: string, path: string, content: string) => ({ id, name: "write_file", argumentPieces: [JSON.stringify({ path, content })] });

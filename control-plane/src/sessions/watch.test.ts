@@ -1,56 +1,19 @@
 import assert from "node:assert/strict";
-import http2 from "node:http2";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { AgentSpecSchema, ModelProvider } from "@raworc/proto/gen/raworc/v1/agent_pb.js";
 import { LogSchema } from "@raworc/proto/gen/raworc/v1/event_pb.js";
-import { RuntimeService } from "@raworc/proto/gen/raworc/v1/runtime_pb.js";
 import { startTestServer, type TestServer } from "@raworc/test-support/control-plane.js";
-import { createRuntimeService } from "../api/runtime-service.js";
-import { Authenticator } from "../auth/authenticator.js";
 import { issueDaemonToken, type DaemonTokenSettings } from "../auth/daemon-auth.js";
 import { importKeySet, loadOrCreateKeySet } from "../auth/keyring.js";
-import { LoginThrottle } from "../auth/throttle.js";
-import { authorizationInterceptor } from "../interceptors/authorization.js";
-import { Authorizer } from "../rbac/authorizer.js";
 import { AgentStore } from "../store/agents.js";
 import type { Orm } from "../store/orm.js";
-import { ServiceAccountStore } from "../store/service-accounts.js";
+import { startAttachServer, type TestAttachServer } from "./attach/test-attach-server.js";
 import { TestDaemon } from "./attach/test-daemon.js";
 import { appendEvent } from "./event-log.js";
 import { Notifier } from "./notifier.js";
 import { SessionStore } from "./session-store.js";
 import { watchSessionEvents, type WatchDependencies } from "./watch.js";
-
-/** RuntimeService alone, on port 0, handing stored batches to `notifier` as the full server does. */
-async function startAttachServer(orm: Orm, settings: DaemonTokenSettings, notifier: Notifier) {
-  const authenticator = new Authenticator({
-    accounts: new ServiceAccountStore(orm),
-    keyring: settings.keyring,
-    throttle: new LoginThrottle(),
-    issuer: settings.issuer,
-    tokenTtlSeconds: 3600,
-    sessions: new SessionStore(orm),
-  });
-  const secrets = { readData: () => Promise.reject(new Error("no secrets here")) };
-  const handler = connectNodeAdapter({
-    routes: (router) => router.service(RuntimeService, createRuntimeService({ orm, secrets, notifier })),
-    interceptors: [authorizationInterceptor(authenticator, new Authorizer(orm))],
-  });
-  const server = http2.createServer(handler);
-  const open = new Set<http2.Http2Session>();
-  server.on("session", (s) => open.add(s).size && s.once("close", () => open.delete(s)));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: async () => {
-      for (const s of open) s.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
 
 describe("watch fed from stored batches (real PostgreSQL, real attach stream)", function () {
   this.timeout(30_000);
@@ -58,7 +21,7 @@ describe("watch fed from stored batches (real PostgreSQL, real attach stream)", 
   let orm: Orm;
   let sessions: SessionStore;
   let notifier: Notifier;
-  let attach: Awaited<ReturnType<typeof startAttachServer>>;
+  let attach: TestAttachServer;
   let settings: DaemonTokenSettings;
   const daemons: TestDaemon[] = [];
 
@@ -69,7 +32,7 @@ describe("watch fed from stored batches (real PostgreSQL, real attach stream)", 
     settings = { keyring: await importKeySet(await loadOrCreateKeySet(join(server.dataDir, "keys", "jwks.json"))), issuer: "raworc" };
     notifier = new Notifier(server.databaseUrl);
     await notifier.start();
-    attach = await startAttachServer(orm, settings, notifier);
+    attach = await startAttachServer(orm, settings, { notifier });
     const spec = create(AgentSpecSchema, { instructions: "help", model: { provider: ModelProvider.SCRIPTED } });
     await new AgentStore(orm).create({ namespace: "default", name: "helper" }, { spec, labels: {}, annotations: {} });
   });
