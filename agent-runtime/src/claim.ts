@@ -5,24 +5,23 @@
  * token (in memory: never in argv or its environment). A warm daemon whose control plane goes
  * away (the channel closes) has nothing to do and exits.
  */
+import { daemonEnv, daemonFlags, warmPoolMessages } from "@raworc/contract";
 import { parseClaimedConfig, type DaemonConfig } from "./config.js";
 import { daemonVersion } from "./daemon.js";
 import { UsageError } from "./errors.js";
 import { createLogger, logLevels, type LogLevel } from "./logger.js";
 
 /** The message a warm daemon sends once its code is loaded. */
-export const loadedMessage = { type: "raworc.warm.loaded" } as const;
-/** The type of the message that claims a warm daemon for a session. */
-export const claimType = "raworc.warm.claim";
+const loadedMessage = { type: warmPoolMessages.loaded } as const;
 
 /** Waits for the claim and returns the configuration it carries, with the process moved into the session's volume. */
 export function awaitClaim(env: NodeJS.ProcessEnv): Promise<DaemonConfig> {
   const send = process.send?.bind(process);
-  if (!send) throw new UsageError("--await-claim needs the IPC channel of the process runtime's warm pool");
+  if (!send) throw new UsageError(`${daemonFlags.awaitClaim} needs the IPC channel of the process runtime's warm pool`);
   return new Promise((resolve, reject) => {
     const onDisconnect = (): void => process.exit(0);
     const onMessage = (message: unknown): void => {
-      if (typeof message !== "object" || message === null || (message as { type?: unknown }).type !== claimType) return;
+      if (typeof message !== "object" || message === null || (message as { type?: unknown }).type !== warmPoolMessages.claim) return;
       process.off("message", onMessage);
       process.off("disconnect", onDisconnect);
       // From here on the daemon belongs to its session, not to the control plane that spawned it.
@@ -41,7 +40,7 @@ export function awaitClaim(env: NodeJS.ProcessEnv): Promise<DaemonConfig> {
     process.on("disconnect", onDisconnect);
     send(loadedMessage);
     // The first line of what becomes the session's log: this daemon was started before its session.
-    const level = logLevels.find((l) => l === env.RAWORC_LOG_LEVEL) ?? "info";
+    const level = logLevels.find((l) => l === env[daemonEnv.logLevel]) ?? "info";
     createLogger(level satisfies LogLevel, { pid: process.pid, version: daemonVersion }).info("warm daemon loaded; waiting for a session");
   });
 }

@@ -6,6 +6,7 @@
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { daemonEnv, daemonFlags } from "@raworc/contract";
 import { z } from "zod";
 import { UsageError } from "./errors.js";
 import { logLevels, type LogLevel } from "./logger.js";
@@ -27,27 +28,30 @@ export interface DaemonConfig {
 }
 
 /** The usage line printed with a UsageError. */
-export const usage =
-  "usage: raworc-agent --control-plane URL --session-id ID --workspace DIR (token in RAWORC_SESSION_TOKEN)\n       raworc-agent --await-claim (a warm daemon: the session arrives over the IPC channel of the process runtime)";
+export const usage = `usage: raworc-agent ${daemonFlags.controlPlane} URL ${daemonFlags.sessionId} ID ${daemonFlags.workspace} DIR (token in ${daemonEnv.sessionToken})
+       raworc-agent ${daemonFlags.awaitClaim} (a warm daemon: the session arrives over the IPC channel of the process runtime)`;
 
 const schema = z.object({
   controlPlaneUrl: z
-    .string({ error: "--control-plane is required" })
-    .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), "--control-plane must be an http:// or https:// URL"),
+    .string({ error: `${daemonFlags.controlPlane} is required` })
+    .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), `${daemonFlags.controlPlane} must be an http:// or https:// URL`),
   sessionId: z
-    .string({ error: "--session-id is required" })
-    .min(1, "--session-id must not be empty")
-    .max(64, "--session-id is at most 64 characters"),
-  workspace: z.string({ error: "--workspace is required" }).min(1, "--workspace must not be empty"),
-  token: z.string({ error: "RAWORC_SESSION_TOKEN is not set" }).min(1, "RAWORC_SESSION_TOKEN is empty"),
-  logLevel: z.enum(logLevels, { error: `RAWORC_LOG_LEVEL must be one of ${logLevels.join(", ")}` }).default("info"),
+    .string({ error: `${daemonFlags.sessionId} is required` })
+    .min(1, `${daemonFlags.sessionId} must not be empty`)
+    .max(64, `${daemonFlags.sessionId} is at most 64 characters`),
+  workspace: z.string({ error: `${daemonFlags.workspace} is required` }).min(1, `${daemonFlags.workspace} must not be empty`),
+  token: z.string({ error: `${daemonEnv.sessionToken} is not set` }).min(1, `${daemonEnv.sessionToken} is empty`),
+  logLevel: z.enum(logLevels, { error: `${daemonEnv.logLevel} must be one of ${logLevels.join(", ")}` }).default("info"),
   signalGraceMs: z.coerce
-    .number({ error: "RAWORC_SHUTDOWN_GRACE_MS must be a number of milliseconds" })
-    .int("RAWORC_SHUTDOWN_GRACE_MS must be a whole number of milliseconds")
+    .number({ error: `${daemonEnv.shutdownGraceMs} must be a number of milliseconds` })
+    .int(`${daemonEnv.shutdownGraceMs} must be a whole number of milliseconds`)
     .min(0)
     .max(3_600_000)
     .default(5000),
 });
+
+/** `--name` → `name`, as parseArgs keys its options. */
+const flagName = (flag: string): string => flag.slice(2);
 
 /** Parses and validates the command line (without node and script) and the environment. */
 export function parseDaemonConfig(argv: readonly string[], env: NodeJS.ProcessEnv): DaemonConfig {
@@ -56,9 +60,9 @@ export function parseDaemonConfig(argv: readonly string[], env: NodeJS.ProcessEn
     ({ values } = parseArgs({
       args: [...argv],
       options: {
-        "control-plane": { type: "string" },
-        "session-id": { type: "string" },
-        workspace: { type: "string" },
+        [flagName(daemonFlags.controlPlane)]: { type: "string" },
+        [flagName(daemonFlags.sessionId)]: { type: "string" },
+        [flagName(daemonFlags.workspace)]: { type: "string" },
       },
       strict: true,
       allowPositionals: false,
@@ -66,7 +70,15 @@ export function parseDaemonConfig(argv: readonly string[], env: NodeJS.ProcessEn
   } catch (error) {
     throw new UsageError(`${error instanceof Error ? error.message : String(error)}\n${usage}`);
   }
-  return validate({ controlPlaneUrl: values["control-plane"], sessionId: values["session-id"], workspace: values.workspace, token: env.RAWORC_SESSION_TOKEN }, env);
+  return validate(
+    {
+      controlPlaneUrl: values[flagName(daemonFlags.controlPlane)],
+      sessionId: values[flagName(daemonFlags.sessionId)],
+      workspace: values[flagName(daemonFlags.workspace)],
+      token: env[daemonEnv.sessionToken],
+    },
+    env,
+  );
 }
 
 /** What the process runtime's warm pool hands a warm daemon over IPC when a session claims it. */
@@ -84,7 +96,7 @@ export function parseClaimedConfig(claim: Partial<Record<keyof SessionClaim, unk
 }
 
 function validate(session: Partial<Record<keyof SessionClaim, unknown>>, env: NodeJS.ProcessEnv): DaemonConfig {
-  const parsed = schema.safeParse({ ...session, logLevel: env.RAWORC_LOG_LEVEL || undefined, signalGraceMs: env.RAWORC_SHUTDOWN_GRACE_MS || undefined });
+  const parsed = schema.safeParse({ ...session, logLevel: env[daemonEnv.logLevel] || undefined, signalGraceMs: env[daemonEnv.shutdownGraceMs] || undefined });
   if (!parsed.success) {
     const first = parsed.error.issues[0];
     throw new UsageError(`${first?.message ?? "invalid configuration"}\n${usage}`);

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { durationMs } from "@bufbuild/protobuf/wkt";
+import { daemonExitCodes as exitCodes } from "@raworc/contract";
 import type { Agent } from "@raworc/proto/gen/raworc/v1/agent_pb.js";
 import { ShutdownReason, type SecretValues } from "@raworc/proto/gen/raworc/v1/runtime_pb.js";
 import { AttachChannel, type ChannelEnd } from "./channel/attach-channel.js";
@@ -32,9 +33,6 @@ import { applyWorkItem } from "./turns/work-items.js";
 
 /** The daemon's version, reported in Hello. */
 export const daemonVersion = "0.1.0";
-
-/** Exit codes of the daemon process. */
-export const exitCodes = { ok: 0, fatal: 1, usage: 2, refused: 3, volumeFull: 4 } as const;
 
 /** A running daemon. */
 export interface Daemon {

@@ -6,7 +6,8 @@
  */
 import { awaitClaim } from "./claim.js";
 import { parseDaemonConfig, type DaemonConfig } from "./config.js";
-import { daemonVersion, exitCodes, startDaemon, type Daemon } from "./daemon.js";
+import { daemonEnv, daemonExitCodes as exitCodes, daemonFlags } from "@raworc/contract";
+import { daemonVersion, startDaemon, type Daemon } from "./daemon.js";
 import { describeError, UsageError } from "./errors.js";
 import { createLogger } from "./logger.js";
 import { isVolumeFull } from "./state/volume-reserve.js";
@@ -15,7 +16,7 @@ async function main(): Promise<number> {
   let config: DaemonConfig;
   try {
     const argv = process.argv.slice(2);
-    config = argv.length === 1 && argv[0] === "--await-claim" ? await awaitClaim(process.env) : parseDaemonConfig(argv, process.env);
+    config = argv.length === 1 && argv[0] === daemonFlags.awaitClaim ? await awaitClaim(process.env) : parseDaemonConfig(argv, process.env);
   } catch (error) {
     if (error instanceof UsageError) {
       process.stderr.write(`raworc-agent: ${error.message}\n`);
@@ -24,7 +25,7 @@ async function main(): Promise<number> {
     throw error;
   }
   // The token stays in memory only; children the agent starts later must not inherit it.
-  delete process.env.RAWORC_SESSION_TOKEN;
+  delete process.env[daemonEnv.sessionToken];
   const log = createLogger(config.logLevel, { sessionId: config.sessionId, pid: process.pid, version: daemonVersion });
   let daemon: Daemon;
   try {

@@ -6,9 +6,7 @@
 import type { BigIntStats } from "node:fs";
 import { lstat, readdir, readlink } from "node:fs/promises";
 import { join } from "node:path";
-
-/** The daemon's own directory at the workspace root, never part of a checkpoint. */
-export const daemonDirectory = ".raworc";
+import { daemonDirName } from "@raworc/contract";
 
 /** One path found in the workspace. */
 export type ScannedEntry =
@@ -38,7 +36,7 @@ async function scanDirectory(absolute: string, relative: string, found: ScannedE
     throw error;
   }
   for (const name of names) {
-    if (relative === "" && name === daemonDirectory) continue;
+    if (relative === "" && name === daemonDirName) continue;
     const path = relative === "" ? name : `${relative}/${name}`;
     const child = join(absolute, name);
     let stats: BigIntStats;

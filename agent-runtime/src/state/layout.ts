@@ -4,6 +4,7 @@
  */
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { daemonDirEntries, daemonDirName } from "@raworc/contract";
 
 /** Paths of the daemon's files in one workspace. */
 export interface VolumeLayout {
@@ -25,15 +26,15 @@ export interface VolumeLayout {
 
 /** The layout of the daemon's files under `workspace`. */
 export function volumeLayout(workspace: string): VolumeLayout {
-  const root = join(workspace, ".raworc");
+  const root = join(workspace, daemonDirName);
   return {
     workspace,
     root,
-    outbox: join(root, "outbox"),
-    stateFile: join(root, "state.json"),
-    conversationFile: join(root, "conversation.jsonl"),
-    checkpoints: join(root, "checkpoints"),
-    reserveFile: join(root, "reserve"),
+    outbox: join(root, daemonDirEntries.outbox),
+    stateFile: join(root, daemonDirEntries.state),
+    conversationFile: join(root, daemonDirEntries.conversation),
+    checkpoints: join(root, daemonDirEntries.checkpoints),
+    reserveFile: join(root, daemonDirEntries.reserve),
   };
 }
 

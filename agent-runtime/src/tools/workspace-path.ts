@@ -7,11 +7,9 @@
  */
 import { lstat, realpath } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { daemonDirName as DAEMON_DIR } from "@raworc/contract";
 
 import { ToolInputError, ToolRefusedError } from "../errors.js";
-
-/** The daemon's own directory at the workspace root, off limits to every tool. */
-export const DAEMON_DIR = ".raworc";
 
 /** A path confined to the workspace. */
 export interface WorkspacePath {

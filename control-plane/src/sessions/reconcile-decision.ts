@@ -3,6 +3,7 @@
  * what the runtime observes, and the time. Keeping the decision pure makes every rule of the
  * lifecycle testable in a table, apart from the side effects that carry it out.
  */
+import { daemonExitCodes } from "@raworc/contract";
 import type { RuntimeObservation } from "../runtime/session-runtime.js";
 import type { SessionStateName } from "./state-machine.js";
 
@@ -48,11 +49,9 @@ export function restartDelayMs(attempt: number, policy: LifecyclePolicy): number
   return Math.min(policy.restartBackoffMaxMs, policy.restartBackoffBaseMs * 2 ** Math.max(0, attempt - 1));
 }
 
-/**
- * The daemon's exit code for "the session volume is full" (agent-runtime exitCodes.volumeFull):
- * a restart would hit the same wall, so the session fails at once until someone frees space and resumes it.
- */
-export const volumeFullExitCode = 4;
+// The daemon's "the session volume is full": a restart would hit the same wall, so the session
+// fails at once until someone frees space and resumes it.
+const volumeFullExitCode = daemonExitCodes.volumeFull;
 
 function crashed(s: SessionFacts, o: RuntimeObservation, now: Date, policy: LifecyclePolicy, why: string): Action {
   if (o.daemon === "exited" && o.exitCode === volumeFullExitCode) {

@@ -3,6 +3,7 @@
  * daemon token comes from the session's Secret (secretKeyRef), never from the pod spec.
  */
 import type { V1OwnerReference, V1Pod } from "@kubernetes/client-node";
+import { daemonEnv, daemonFlags } from "@raworc/contract";
 import type { SessionLaunch } from "../session-runtime.js";
 import { TOKEN_KEY, sessionLabels, sessionObjectNames } from "./names.js";
 import type { ResolvedKubernetesRuntimeOptions } from "./options.js";
@@ -53,16 +54,9 @@ export function buildSessionPod(launch: SessionLaunch, options: ResolvedKubernet
           image: options.image,
           imagePullPolicy: options.imagePullPolicy,
           command: [...options.command],
-          args: [
-            "--control-plane",
-            options.controlPlaneUrl ?? launch.controlPlaneUrl,
-            "--session-id",
-            launch.sessionId,
-            "--workspace",
-            WORKSPACE,
-          ],
+          args: [daemonFlags.controlPlane, options.controlPlaneUrl ?? launch.controlPlaneUrl, daemonFlags.sessionId, launch.sessionId, daemonFlags.workspace, WORKSPACE],
           env: [
-            { name: "RAWORC_SESSION_TOKEN", valueFrom: { secretKeyRef: { name: names.secret, key: TOKEN_KEY } } },
+            { name: daemonEnv.sessionToken, valueFrom: { secretKeyRef: { name: names.secret, key: TOKEN_KEY } } },
             // The root file system is read-only: tools that write to $HOME get the scratch space.
             { name: "HOME", value: "/tmp" },
             { name: "TMPDIR", value: "/tmp" },

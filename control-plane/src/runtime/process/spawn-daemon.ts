@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync } from "node:fs";
+import { daemonEnv, daemonFlags } from "@raworc/contract";
 import type { SessionLaunch } from "../session-runtime.js";
 import { openDaemonLogSync } from "./daemon-log.js";
 import type { SessionPaths } from "./layout.js";
@@ -47,7 +48,7 @@ function baseEnvironment(command: DaemonCommand, home: string): Record<string, s
 export function daemonEnvironment(command: DaemonCommand, workspace: string, token: string): Record<string, string> {
   // HOME is in the volume, as in a container: what tools keep there survives a pause and is remixed with the files.
   const env = baseEnvironment(command, workspace);
-  env.RAWORC_SESSION_TOKEN = token;
+  env[daemonEnv.sessionToken] = token;
   return env;
 }
 
@@ -59,7 +60,7 @@ export function daemonEnvironment(command: DaemonCommand, workspace: string, tok
 export function spawnDaemon(command: DaemonCommand, paths: SessionPaths, launch: SessionLaunch): ChildProcess {
   const log = openDaemonLogSync(paths.log);
   try {
-    const args = [...daemonNodeFlags, command.entry, "--control-plane", launch.controlPlaneUrl, "--session-id", launch.sessionId, "--workspace", paths.workspace];
+    const args = [...daemonNodeFlags, command.entry, daemonFlags.controlPlane, launch.controlPlaneUrl, daemonFlags.sessionId, launch.sessionId, daemonFlags.workspace, paths.workspace];
     return spawn(command.node, args, {
       cwd: paths.workspace,
       env: daemonEnvironment(command, paths.workspace, launch.daemonToken),
@@ -80,7 +81,7 @@ export function spawnDaemon(command: DaemonCommand, paths: SessionPaths, launch:
 export function spawnWarmDaemon(command: DaemonCommand, dir: string, log: string): ChildProcess {
   const fd = openDaemonLogSync(log);
   try {
-    return spawn(command.node, [...daemonNodeFlags, command.entry, "--await-claim"], {
+    return spawn(command.node, [...daemonNodeFlags, command.entry, daemonFlags.awaitClaim], {
       cwd: dir,
       env: baseEnvironment(command, dir),
       detached: true,

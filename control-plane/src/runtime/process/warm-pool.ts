@@ -11,6 +11,7 @@ import { randomUUID } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { warmPoolMessages, type WarmClaim } from "@raworc/contract";
 import type { Logger } from "../../logger.js";
 import type { DaemonEntryResolver } from "./daemon-entry.js";
 import { signalGroup } from "./process-group.js";
@@ -38,10 +39,6 @@ export interface WarmPoolOptions {
   readonly logger: Logger;
 }
 
-/** The message type a warm daemon sends once loaded (agent-runtime/src/claim.ts). */
-const LOADED = "raworc.warm.loaded";
-/** The message type that claims a warm daemon (agent-runtime/src/claim.ts). */
-const CLAIM = "raworc.warm.claim";
 /** Longest pause between replacements of warm daemons that keep dying before they load. */
 const MAX_BACKOFF_MS = 10_000;
 
@@ -98,9 +95,10 @@ export class WarmPool {
   }
 
   /** Hands a taken warm daemon its session over IPC, then lets it go; rejects if it is gone. */
-  static claim(daemon: WarmDaemon, session: { controlPlaneUrl: string; sessionId: string; workspace: string; token: string }): Promise<void> {
+  static claim(daemon: WarmDaemon, session: Omit<WarmClaim, "type">): Promise<void> {
+    const claim: WarmClaim = { type: warmPoolMessages.claim, ...session };
     return new Promise((resolve, reject) => {
-      const sent = daemon.child.send({ type: CLAIM, ...session }, (err) => {
+      const sent = daemon.child.send(claim, (err) => {
         if (err) reject(err);
         else {
           daemon.child.disconnect();
@@ -151,7 +149,7 @@ export class WarmPool {
     child.channel?.unref();
     child.on("error", (err) => this.options.logger.warn({ err, pid: child.pid }, "warm daemon process error"));
     child.on("message", (message: { type?: unknown }) => {
-      if (message.type !== LOADED) return;
+      if (message.type !== warmPoolMessages.loaded) return;
       member.loaded = true;
       this.failures = 0;
       settle(true);
