@@ -41,10 +41,11 @@ export const WebhookSchema = defineEntity({
 export const WebhookDeliverySchema = defineEntity({
   name: "WebhookDelivery",
   tableName: "webhook_deliveries",
-  indexes: [{ properties: ["state", "nextAttemptAt"] }, { properties: ["webhookId", "createdAt"] }],
+  indexes: [{ properties: ["state", "nextAttemptAt"] }, { properties: ["webhook", "createdAt"] }],
   properties: {
     id: p.uuid().primary(),
-    webhookId: p.uuid(),
+    /** Deleting a webhook (or its namespace) deletes its deliveries. */
+    webhook: () => p.manyToOne(WebhookSchema).ref().deleteRule("cascade"),
     /** The webhook-id header; a replay keeps the original's. */
     messageId: p.string().length(64),
     sessionId: p.uuid(),
@@ -69,7 +70,7 @@ export const WebhookAttemptSchema = defineEntity({
   name: "WebhookAttempt",
   tableName: "webhook_attempts",
   properties: {
-    deliveryId: p.uuid().primary(),
+    delivery: () => p.manyToOne(WebhookDeliverySchema).ref().primary().deleteRule("cascade"),
     number: p.integer().primary(),
     startedAt: p.datetime(),
     durationMs: p.integer(),

@@ -50,7 +50,8 @@ export class Migration0009Webhooks extends Migration {
         "lease_until" timestamptz null,
         "replay_of" uuid null,
         "created_at" timestamptz not null,
-        "completed_at" timestamptz null
+        "completed_at" timestamptz null,
+        constraint "webhook_deliveries_webhook_id_foreign" foreign key ("webhook_id") references "webhooks" ("id") on delete cascade
       )`);
     this.addSql(`create index "webhook_deliveries_state_next_attempt_at_index" on "webhook_deliveries" ("state", "next_attempt_at")`);
     this.addSql(`create index "webhook_deliveries_webhook_id_created_at_index" on "webhook_deliveries" ("webhook_id", "created_at")`);
@@ -63,7 +64,8 @@ export class Migration0009Webhooks extends Migration {
         "status_code" int not null,
         "error" text not null,
         "response_body" text not null,
-        constraint "webhook_attempts_pkey" primary key ("delivery_id", "number")
+        constraint "webhook_attempts_pkey" primary key ("delivery_id", "number"),
+        constraint "webhook_attempts_delivery_id_foreign" foreign key ("delivery_id") references "webhook_deliveries" ("id") on delete cascade
       )`);
   }
 
