@@ -41,6 +41,10 @@ import { checkDatabaseReachable } from "./store/database-url.js";
 import { startEmbeddedPostgres } from "./store/embedded-postgres.js";
 import { openOrm, type Orm } from "./store/orm.js";
 import { ServiceAccountStore } from "./store/service-accounts.js";
+import { DeliveryStore } from "./webhooks/delivery-store.js";
+import { WebhookDispatcher } from "./webhooks/dispatcher.js";
+import { webhookAddressCheck } from "./webhooks/target-policy.js";
+import { WebhookStore } from "./webhooks/webhook-store.js";
 
 /** A running control plane. */
 export interface RunningServer {
@@ -117,6 +121,10 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     await notifier.start();
     cleanups.push(() => notifier.close());
     const sessions = new SessionStore(orm);
+    const replicaId = `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
+    const webhooks = new WebhookStore(orm, secrets.keyring);
+    const deliveries = new DeliveryStore(orm);
+    const checkAddress = webhookAddressCheck(config.webhooks.allowPrivate);
     const shutdown = new AbortController();
     const health = new HealthState(servedServices);
     const metrics = createMetrics();
@@ -127,7 +135,23 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     // Three missed heartbeats end a daemon's stream: that is how a half-open connection is noticed.
     const attach = { heartbeatIntervalMs: config.daemonHeartbeatSeconds * 1000, heartbeatTimeoutMs: config.daemonHeartbeatSeconds * 3000 };
     const handler = connectNodeAdapter({
-      routes: withClientParseErrors(registerRoutes({ authenticator, accounts, orm, authorizer, secrets, health, sessions, notifier, stopping: shutdown.signal, logger, attach, runtimeKind: config.runtime })),
+      routes: withClientParseErrors(
+        registerRoutes({
+          authenticator,
+          accounts,
+          orm,
+          authorizer,
+          secrets,
+          health,
+          sessions,
+          notifier,
+          stopping: shutdown.signal,
+          logger,
+          attach,
+          runtimeKind: config.runtime,
+          webhooks: { webhooks, deliveries, checkAddress, allowPrivate: config.webhooks.allowPrivate },
+        }),
+      ),
       // Outermost first: ids and logs see everything; errors are mapped before they are logged.
       interceptors: [
         requestIdInterceptor(),
@@ -164,7 +188,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       runtime,
       notifier,
       logger,
-      replicaId: `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`,
+      replicaId,
       controlPlaneUrl: config.daemonControlPlaneUrl ?? url,
       issueDaemonToken: async (id, tokenGeneration) => (await issueDaemonToken({ keyring, issuer: config.issuer }, { id, tokenGeneration })).token,
       policy: { maxRestarts: config.maxDaemonRestarts, restartBackoffBaseMs: 500, restartBackoffMaxMs: 30_000, startTimeoutMs: 60_000 },
@@ -174,6 +198,9 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       await reconciler.start();
       cleanups.push(() => reconciler.stop());
     }
+    const dispatcher = new WebhookDispatcher({ orm, webhooks, deliveries, accounts, authorizer, notifier, logger, replicaId, checkAddress, settings: config.webhooks });
+    dispatcher.start();
+    cleanups.push(() => dispatcher.stop());
     logger.info({ url, runtime: runtime.kind }, "raworc control plane serving");
 
     let stopping: Promise<void> | undefined;
