@@ -7,6 +7,7 @@ import { readyCold } from "./figures/ready-cold.js";
 import { readyWarm } from "./figures/ready-warm.js";
 import { remix } from "./figures/remix.js";
 import { unaryRpc } from "./figures/unary-rpc.js";
+import { webhookLag } from "./figures/webhook-lag.js";
 import { releaseSharedResources } from "@raworc/test-support/shared-resources.js";
 import { startHarness } from "./harness.js";
 import { machine, table, writeResults } from "./report.js";
@@ -29,6 +30,7 @@ try {
     ["first-token", () => firstToken(harness, settings)],
     ["events", () => eventThroughput(harness, settings)],
     ["remix", () => remix(harness, settings)],
+    ["webhook-lag", () => webhookLag(harness, settings)],
   ];
   // BENCH_ONLY=memory,ready-warm runs only the named figures (to re-measure one after a change).
   const only = process.env.BENCH_ONLY?.split(",").filter(Boolean);
