@@ -123,6 +123,9 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     const sessions = new SessionStore(orm);
     const replicaId = `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
     const webhooks = new WebhookStore(orm, secrets.keyring);
+    const rekeyed = await webhooks.reencryptWithCurrentKey();
+    if (rekeyed.reencrypted > 0) logger.info({ count: rekeyed.reencrypted }, "re-encrypted webhook signing secrets under the current secrets key");
+    if (rekeyed.unreadable > 0) logger.warn({ count: rekeyed.unreadable }, `${rekeyed.unreadable} webhook signing secret(s) cannot be read with the configured secrets keys; rotate those webhooks' secrets`);
     const deliveries = new DeliveryStore(orm);
     const checkAddress = webhookAddressCheck(config.webhooks.allowPrivate);
     const shutdown = new AbortController();

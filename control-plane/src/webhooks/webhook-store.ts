@@ -172,6 +172,38 @@ export class WebhookStore {
     );
   }
 
+  /**
+   * Moves every webhook's signing secrets sealed under an older secrets key to the current one
+   * (as Secrets are at start, so an old key can be dropped); counts the rows no key opens.
+   */
+  async reencryptWithCurrentKey(): Promise<{ reencrypted: number; unreadable: number }> {
+    const conn = this.orm.em.getConnection();
+    const stale = await conn.execute<{ id: string; namespace: string; name: string; secret_key_id: string; secret_ciphertext: Buffer; secret_nonce: Buffer }[]>(
+      `select id, namespace, name, secret_key_id, secret_ciphertext, secret_nonce from webhooks where secret_key_id <> ?`,
+      [this.keyring.encryptionKeyId],
+    );
+    let reencrypted = 0;
+    let unreadable = 0;
+    for (const row of stale) {
+      let secrets: SigningSecrets;
+      try {
+        secrets = openSigningSecrets(this.keyring, row, { ciphertext: row.secret_ciphertext, nonce: row.secret_nonce, keyId: row.secret_key_id });
+      } catch (error) {
+        if (!(error instanceof SecretDecryptionError)) throw error;
+        unreadable++;
+        continue;
+      }
+      const sealed = sealSigningSecrets(this.keyring, row, secrets);
+      // A concurrent rotation (already on the new key) wins.
+      const updated = await conn.execute<{ id: string }[]>(
+        `update webhooks set secret_ciphertext = ?, secret_nonce = ?, secret_key_id = ? where id = ? and secret_key_id = ? returning id`,
+        [Buffer.from(sealed.ciphertext), Buffer.from(sealed.nonce), sealed.keyId, row.id, row.secret_key_id],
+      );
+      reencrypted += updated.length;
+    }
+    return { reencrypted, unreadable };
+  }
+
   private open(row: WebhookRow): SigningSecrets {
     try {
       return openSigningSecrets(this.keyring, row, { ciphertext: row.secretCiphertext, nonce: row.secretNonce, keyId: row.secretKeyId });
