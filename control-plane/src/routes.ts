@@ -59,6 +59,8 @@ export interface RouteDependencies {
   readonly logger?: Logger;
   /** Heartbeat and batching settings of daemon attach streams; defaults when absent. */
   readonly attach?: Partial<AttachOptions>;
+  /** Where daemons' spans go (tracing on); absent, they are dropped. */
+  readonly forwardSpans?: (otlpJson: Uint8Array) => void;
   /** Webhook stores and the target policy. */
   readonly webhooks: WebhookServiceOptions;
 }
@@ -103,7 +105,7 @@ export function registerRoutes(deps: RouteDependencies): (router: ConnectRouter)
     );
     router.service(
       RuntimeService,
-      createRuntimeService({ orm: deps.orm, secrets: deps.secrets, notifier: deps.notifier, stopping: deps.stopping, logger: deps.logger, options: deps.attach }),
+      createRuntimeService({ orm: deps.orm, secrets: deps.secrets, notifier: deps.notifier, stopping: deps.stopping, logger: deps.logger, options: deps.attach, forwardSpans: deps.forwardSpans }),
     );
     router.service(AuditService, createAuditService(new AuditEventStore(deps.orm)));
     router.service(WebhookService, createWebhookService(deps.webhooks));

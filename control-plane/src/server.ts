@@ -7,6 +7,7 @@ import { mkdir } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { createContextValues } from "@connectrpc/connect";
+import { daemonEnv } from "@raworc/contract";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { createValidateInterceptor } from "@connectrpc/validate";
 import { HealthCheckResponse_ServingStatus as Status } from "@raworc/proto/gen/grpc/health/v1/health_pb.js";
@@ -26,6 +27,7 @@ import { auditInterceptor } from "./interceptors/audit.js";
 import { authorizationInterceptor } from "./interceptors/authorization.js";
 import { errorMappingInterceptor } from "./interceptors/error-mapping.js";
 import { requestIdFrom, requestIdInterceptor } from "./interceptors/request-id.js";
+import { tracingInterceptor } from "./interceptors/tracing.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createSessionRuntime } from "./runtime/create-runtime.js";
 import { Reconciler } from "./sessions/reconciler.js";
@@ -38,6 +40,7 @@ import { Notifier } from "./sessions/notifier.js";
 import { SessionStore } from "./sessions/session-store.js";
 import { AuditEventStore } from "./store/audit-events.js";
 import { checkDatabaseReachable } from "./store/database-url.js";
+import { startTracing } from "./telemetry/tracing.js";
 import { startEmbeddedPostgres } from "./store/embedded-postgres.js";
 import { openOrm, type Orm } from "./store/orm.js";
 import { ServiceAccountStore } from "./store/service-accounts.js";
@@ -71,6 +74,8 @@ export interface StartServerOptions {
   readonly reconcile?: boolean;
   /** How long in-flight calls may take to finish on stop (default 5 s). */
   readonly shutdownGraceMs?: number;
+  /** Where the OTEL_* variables are read (default process.env); tracing is process-wide. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** Starts the control plane and resolves once it serves. */
@@ -82,6 +87,9 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     for (const fn of cleanups.splice(0).reverse()) await fn().catch((err: unknown) => logger.error({ err }, "shutdown step failed"));
   };
   try {
+    // First in, last out: spans of the shutdown itself are flushed too.
+    const tracing = await startTracing(options.env ?? process.env, logger);
+    if (tracing) cleanups.push(() => tracing.shutdown());
     let databaseUrl = config.databaseUrl;
     if (databaseUrl === undefined) {
       const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, logger });
@@ -152,11 +160,14 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
           logger,
           attach,
           runtimeKind: config.runtime,
+          ...(tracing ? { forwardSpans: (otlpJson: Uint8Array) => tracing.forward(otlpJson) } : {}),
           webhooks: { webhooks, deliveries, checkAddress, allowPrivate: config.webhooks.allowPrivate },
         }),
       ),
       // Outermost first: ids and logs see everything; errors are mapped before they are logged.
       interceptors: [
+        // Only when tracing is on: off costs nothing per call.
+        ...(tracing ? [tracingInterceptor()] : []),
         requestIdInterceptor(),
         accessLogInterceptor(logger, metrics),
         // Outside error mapping, so the audit log records the code the client receives.
@@ -183,7 +194,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     const url = `${scheme}://${host === "0.0.0.0" || host === "[::]" ? "127.0.0.1" : host}:${listener.port}`;
 
     // Sessions: the runtime and the reconciler start once the URL daemons attach to is known.
-    const runtime = await createSessionRuntime(config, logger);
+    const runtime = await createSessionRuntime(config, logger, tracing ? { [daemonEnv.traces]: "attach" } : {});
     cleanups.push(() => runtime.close());
     const reconciler = new Reconciler({
       orm,
