@@ -5,6 +5,8 @@
  * none, so background polling does not flood the trace store.
  */
 import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
 import pg from "pg";
 
 type Query = (...args: unknown[]) => unknown;
@@ -14,9 +16,27 @@ function operation(text: string): string {
   return text.trim().split(/\s+/, 3).join(" ").slice(0, 60).toLowerCase() || "query";
 }
 
-/** Wraps Client.query; returns the function that puts it back. */
+/** The pg Client classes in use: ours, and the copy MikroORM may carry in its own node_modules. */
+function clientClasses(): { prototype: unknown }[] {
+  const classes = new Set<{ prototype: unknown }>([pg.Client]);
+  try {
+    const orm = createRequire(fileURLToPath(import.meta.resolve("@mikro-orm/postgresql")));
+    classes.add((orm("pg") as typeof pg).Client);
+  } catch {
+    // No separate copy: ours is the one.
+  }
+  return [...classes];
+}
+
+/** Wraps Client.query of every pg copy in use; returns the function that puts them back. */
 export function installDatabaseSpans(): () => void {
-  const prototype = pg.Client.prototype as unknown as { query: Query };
+  const undo = clientClasses().map((cls) => wrap(cls.prototype as { query: Query }));
+  return () => {
+    for (const restore of undo) restore();
+  };
+}
+
+function wrap(prototype: { query: Query }): () => void {
   const original = prototype.query;
   const tracer = trace.getTracer("raworc-database");
   prototype.query = function (this: unknown, ...args: unknown[]): unknown {
