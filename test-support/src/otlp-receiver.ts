@@ -58,7 +58,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       if (type.startsWith("application/json")) {
         const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as OtlpJson;
         for (const rs of body.resourceSpans ?? []) {
-          const service = String(valueOf(rs.resource?.attributes?.find((a) => a.key === "service.name")?.value ?? {}) ?? "");
+          const service = rs.resource?.attributes?.find((a) => a.key === "service.name")?.value.stringValue ?? "";
           for (const ss of rs.scopeSpans ?? []) {
             for (const s of ss.spans ?? []) {
               spans.push({
