@@ -6,6 +6,7 @@ import { memoryAtScale, memoryLive } from "./figures/memory.js";
 import { readyCold } from "./figures/ready-cold.js";
 import { readyWarm } from "./figures/ready-warm.js";
 import { remix } from "./figures/remix.js";
+import { tracingOverhead } from "./figures/tracing-overhead.js";
 import { unaryRpc } from "./figures/unary-rpc.js";
 import { webhookLag } from "./figures/webhook-lag.js";
 import { releaseSharedResources } from "@raworc/test-support/shared-resources.js";
@@ -31,6 +32,7 @@ try {
     ["events", () => eventThroughput(harness, settings)],
     ["remix", () => remix(harness, settings)],
     ["webhook-lag", () => webhookLag(harness, settings)],
+    ["tracing-overhead", () => tracingOverhead(settings)],
   ];
   // BENCH_ONLY=memory,ready-warm runs only the named figures (to re-measure one after a change).
   const only = process.env.BENCH_ONLY?.split(",").filter(Boolean);
