@@ -12,20 +12,11 @@ import { SecretService } from "@raworc/proto/gen/raworc/v1/secret_pb.js";
 import { SessionService } from "@raworc/proto/gen/raworc/v1/session_pb.js";
 import { clientOf, login } from "@raworc/test-support/clients.js";
 import { startTestServer, type TestServer } from "@raworc/test-support/control-plane.js";
+import { eventually } from "@raworc/test-support/fault-support.js";
 import { startFakeOpenAi, type FakeOpenAi } from "@raworc/test-support/fake-llm/index.js";
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from "@raworc/test-support/otlp-receiver.js";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-
-async function eventually<T>(what: string, fn: () => T | Promise<T>, ok: (v: T) => boolean, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await fn();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) assert.fail(`${what} did not happen`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe("traces end to end (real server and daemon, in-process OTLP receiver, fake provider)", function () {
   this.timeout(120_000);
