@@ -8,10 +8,10 @@
 export const brokenPipeExitCode = 141;
 
 /** Ends the process quietly with {@link brokenPipeExitCode} when a write to one of `streams` finds its reader gone; other stream errors stay fatal. */
-export function exitQuietlyOnBrokenPipe(streams: readonly NodeJS.WritableStream[], exit: (code: number) => never = (code) => process.exit(code)): void {
+export function exitQuietlyOnBrokenPipe(streams: readonly NodeJS.WritableStream[]): void {
   for (const stream of streams) {
     stream.on("error", (error: NodeJS.ErrnoException) => {
-      if (error.code === "EPIPE") exit(brokenPipeExitCode);
+      if (error.code === "EPIPE") process.exit(brokenPipeExitCode);
       // Not ours to hide: rethrown from the listener, it is an uncaught exception as before.
       throw error;
     });
