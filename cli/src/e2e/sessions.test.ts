@@ -89,6 +89,12 @@ describe("raworc sessions (end to end: real server, real daemons)", function () 
     assert.equal((await raworc(["sessions", "list", "-n", "default"])).stdout.includes("s2"), false, "TERMINATED is hidden");
     const again = await raworc(["sessions", "delete", "s2"]);
     assert.equal(again.stdout, "session/s2 deleted in namespace default\n", "idempotent");
+    const gone = await raworc(["sessions", "get", "s2"]);
+    assert.match(gone.stdout, /^s2\s+default\s+Terminated\s/m, "a deleted session says so");
+
+    ok(await raworc(["sessions", "create", "--agent", "greeter", "--name", "s2"]), "a deleted session's name is free once it is TERMINATED");
+    assert.match((await raworc(["sessions", "get", "s2"])).stdout, /^s2\s+default\s+(Pending|Starting|Ready)\s/m, "the name means the new session");
+    ok(await raworc(["sessions", "delete", "s2"]), "delete the new s2");
   });
 
   it("watch prints events as they happen with the reply inline; send prints the streamed reply; history lists the turns", async () => {

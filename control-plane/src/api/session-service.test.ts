@@ -191,6 +191,38 @@ describe("SessionService (served on port 0, real PostgreSQL, states moved by han
     assert.equal((await failure(admin.deleteSession({ ref: ref("no-such-session") }))).code, Code.NotFound);
   });
 
+  it("a session's name is free once its deletion has finished (TERMINATED), not before; the deleted ones stay readable until the name is taken", async () => {
+    const first = await newSession("reused", { prompt: "from the first" });
+    await admin.deleteSession({ ref: ref("reused") });
+    await moveTo(first, "terminating");
+    assert.equal((await failure(newSession("reused"))).code, Code.AlreadyExists, "TERMINATING still holds the name");
+    await moveTo(first, "terminated");
+    const deleted = (await admin.getSession({ ref: ref("reused") })).session!;
+    assert.deepEqual([idOf(deleted), deleted.status?.state], [idOf(first), SessionState.TERMINATED], "a deleted session says so until its name is taken");
+
+    const second = await newSession("reused", { prompt: "from the second" });
+    assert.notEqual(idOf(second), idOf(first));
+    const got = (await admin.getSession({ ref: ref("reused") })).session!;
+    assert.deepEqual([idOf(got), got.status?.state], [idOf(second), SessionState.PENDING], "the name means the live session");
+    const events = (await admin.listEvents({ ref: ref("reused") })).events;
+    assert.deepEqual(events.map((e) => (e.payload.case === "userMessage" ? e.payload.value.text : "")), ["from the second"], "the new session's history");
+    assert.equal((await failure(newSession("reused"))).code, Code.AlreadyExists, "a live session holds its name");
+
+    await admin.deleteSession({ ref: ref("reused") });
+    await moveTo(second, "terminating", "terminated");
+    assert.equal(idOf((await admin.getSession({ ref: ref("reused") })).session!), idOf(second), "the newest deleted one");
+    const third = await newSession("reused");
+    await moveTo(third, "terminating", "terminated");
+    const terminated = async (pageToken = ""): Promise<string[]> => {
+      const page = await admin.listSessions({ namespace: "default", states: [SessionState.TERMINATED], pageSize: 1, pageToken });
+      const here = page.sessions.filter((x) => x.metadata?.name === "reused").map(idOf);
+      return page.nextPageToken ? [...here, ...(await terminated(page.nextPageToken))] : here;
+    };
+    assert.deepEqual(new Set(await terminated()), new Set([idOf(first), idOf(second), idOf(third)]), "pages of one session each skip none of the three that share the name");
+    const forged = Buffer.from(JSON.stringify(["default", "reused", "not-a-uuid"])).toString("base64url");
+    await admin.listSessions({ namespace: "default", states: [SessionState.TERMINATED], pageToken: forged });
+  });
+
   it("a message to a PAUSED session resumes it and waits as one work item; the idempotency key makes a retry return the first result", async () => {
     const s = await newSession("paused-msg");
     await moveTo(s, "starting", "ready", "pausing", "paused");

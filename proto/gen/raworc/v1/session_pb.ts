@@ -1452,7 +1452,8 @@ export const SessionService: GenService<{
   /**
    * DeleteSession terminates a session: the daemon is stopped, its token revoked and its
    * volume deleted unless retain_volume is set. The record, events and turns stay readable
-   * as TERMINATED. Idempotent. Requires delete on core/sessions.
+   * as TERMINATED; once TERMINATED its name is free for a new session (which the name then
+   * means). Idempotent. Requires delete on core/sessions.
    *
    * @generated from rpc raworc.v1.SessionService.DeleteSession
    */
