@@ -358,6 +358,47 @@ describe("SessionService (served on port 0, real PostgreSQL, states moved by han
     assert.equal((await failure(admin.remixSession({ source: ref("no-such-session") }))).code, Code.NotFound);
   });
 
+  it("ListTurns of a remix lists the turns it inherited first, each marked with the ancestor that took it, along a chain of remixes and across pages", async () => {
+    const completed = async (s: Session, turn: number, text: string) => {
+      const sent = await admin.sendMessage({ ref: ref(s.metadata!.name), text });
+      await daemonSends(s, daemonEvent(turn, { case: "turnStarted", value: { messageId: sent.messageId } as never }), daemonEvent(turn, { case: "turnCompleted", value: {} as never }));
+      await daemonCheckpoints(s, turn, String(turn).repeat(64).slice(0, 64));
+    };
+    const a = await newSession("line-a");
+    await moveTo(a, "starting", "ready");
+    for (const turn of [1, 2, 3]) await completed(a, turn, `a${turn}`);
+    const b = (await admin.remixSession({ source: ref("line-a"), atTurn: 2, name: "line-b" })).session!;
+    await moveTo(b, "starting", "ready");
+    for (const turn of [3, 4]) await completed(b, turn, `b${turn}`);
+    const c = (await admin.remixSession({ source: ref("line-b"), name: "line-c" })).session!;
+    await moveTo(c, "starting", "ready");
+    await completed(c, 5, "c5");
+
+    const history = async (name: string, pageSize = 0) => {
+      const rows: string[] = [];
+      let pageToken = "";
+      do {
+        const page = await admin.listTurns({ ref: ref(name), pageSize, pageToken });
+        if (pageSize) assert.ok(page.turns.length <= pageSize);
+        rows.push(...page.turns.map((t) => `${t.number} ${t.summary} ${t.inheritedFrom ? `from ${t.inheritedFrom.session?.name} ${t.inheritedFrom.sessionUid}` : "own"} ${t.checkpointId.slice(0, 1)}`));
+        pageToken = page.nextPageToken;
+      } while (pageToken);
+      return rows;
+    };
+    const expectedC = [`1 a1 from line-a ${idOf(a)} 1`, `2 a2 from line-a ${idOf(a)} 2`, `3 b3 from line-b ${idOf(b)} 3`, `4 b4 from line-b ${idOf(b)} 4`, "5 c5 own 5"];
+    assert.deepEqual(await history("line-c"), expectedC, "each turn from the log of the session that took it; checkpoints are the remix's own copies");
+    for (const pageSize of [1, 2, 3]) assert.deepEqual(await history("line-c", pageSize), expectedC, `pages of ${pageSize}`);
+    assert.deepEqual(await history("line-b"), [`1 a1 from line-a ${idOf(a)} 1`, `2 a2 from line-a ${idOf(a)} 2`, "3 b3 own 3", "4 b4 own 4"], "a's turn 3 came after the fork: not b's");
+    assert.deepEqual(await history("line-a"), ["1 a1 own 1", "2 a2 own 2", "3 a3 own 3"]);
+
+    const d = (await admin.remixSession({ source: ref("line-c"), atTurn: 1, name: "line-d" })).session!;
+    assert.equal(d.lineage?.parentTurn, 1);
+    assert.deepEqual(await history("line-d"), [`1 a1 from line-a ${idOf(a)} 1`], "a remix at an inherited turn takes nothing of its source's own turns");
+    const inherited = (await admin.listTurns({ ref: ref("line-c") })).turns[0]!;
+    const original = (await admin.listEvents({ ref: ref("line-a"), turn: 1 })).events;
+    assert.deepEqual([inherited.firstSeq, inherited.lastSeq], [original[0]?.seq, original.at(-1)?.seq], "seqs in the ancestor's log");
+  });
+
   it("WatchSession from a cursor under concurrent writers: each watcher gets every seq after its cursor exactly once, in order, then ends OK at TERMINATED", async function () {
     this.timeout(120_000);
     const s = await newSession("watched");
