@@ -106,7 +106,8 @@ const schema = z.object({
   daemonHeartbeatSeconds: z.coerce.number().int().min(1).max(300).default(5),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   stopSessionsOnExit: z
-    .union([z.boolean(), z.enum(["true", "false", "1", "0"], { message: "must be true, false, 1 or 0" }).transform((v) => v === "true" || v === "1")])
+    .union([z.boolean(), z.enum(["true", "false", "1", "0"])], { message: "must be true, false, 1 or 0" })
+    .transform((v) => v === true || v === "true" || v === "1")
     .default(false),
 });
 
