@@ -101,6 +101,13 @@ async function turnSources(em: EntityManager, sessionId: string): Promise<TurnSo
   return sources.reverse();
 }
 
+/** One turn's span of events in its source's log. */
+interface TurnSpan {
+  readonly turn: number;
+  readonly firstSeq: bigint;
+  readonly lastSeq: bigint;
+}
+
 async function turnSpans(em: EntityManager, source: TurnSource, afterTurn: number, limit: number): Promise<TurnSpan[]> {
   const rows = await em.execute<{ turn: number; first_seq: string; last_seq: string }[]>(
     `select turn, min(seq) as first_seq, max(seq) as last_seq from session_events
@@ -108,13 +115,6 @@ async function turnSpans(em: EntityManager, source: TurnSource, afterTurn: numbe
     [source.sessionId, Math.max(afterTurn, source.after), source.upTo, limit],
   );
   return rows.map((r) => ({ turn: r.turn, firstSeq: BigInt(r.first_seq), lastSeq: BigInt(r.last_seq) }));
-}
-
-/** One turn's span of events in its source's log. */
-interface TurnSpan {
-  readonly turn: number;
-  readonly firstSeq: bigint;
-  readonly lastSeq: bigint;
 }
 
 /** The turns of `spans` (consecutive, of one source); checkpoints are those of `sessionId`, the session listed, which holds copies of inherited ones. */
