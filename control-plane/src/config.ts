@@ -57,10 +57,12 @@ export interface ServerConfig {
   readonly daemonHeartbeatSeconds: number;
   /** pino log level. */
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** Whether stopping the server pauses the running sessions (default false: their daemons keep running, and the next start adopts them). */
+  readonly stopSessionsOnExit: boolean;
 }
 
 /** Flags given on the command line; every field is optional and beats the environment. */
-export type ServerFlags = Partial<Pick<ServerConfig, "host" | "port" | "dataDir" | "logLevel">>;
+export type ServerFlags = Partial<Pick<ServerConfig, "host" | "port" | "dataDir" | "logLevel" | "stopSessionsOnExit">>;
 
 /**
  * Where data lives by default: ~/.raworc/data for a user; /var/lib/raworc for root, because the
@@ -103,6 +105,10 @@ const schema = z.object({
   daemonControlPlaneUrl: z.string().regex(/^https?:\/\//, "must be an http:// or https:// URL").optional(),
   daemonHeartbeatSeconds: z.coerce.number().int().min(1).max(300).default(5),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  stopSessionsOnExit: z
+    .union([z.boolean(), z.enum(["true", "false", "1", "0"])], { message: "must be true, false, 1 or 0" })
+    .transform((v) => v === true || v === "true" || v === "1")
+    .default(false),
 });
 
 const envNames: Record<keyof z.input<typeof schema>, string> = {
@@ -131,6 +137,7 @@ const envNames: Record<keyof z.input<typeof schema>, string> = {
   daemonControlPlaneUrl: "RAWORC_DAEMON_CONTROL_PLANE_URL",
   daemonHeartbeatSeconds: "RAWORC_DAEMON_HEARTBEAT_SECONDS",
   logLevel: "RAWORC_LOG_LEVEL",
+  stopSessionsOnExit: "RAWORC_STOP_SESSIONS_ON_EXIT",
 };
 
 /** Builds the configuration from flags and environment, or throws a one-line ConfigurationError. */
@@ -183,5 +190,6 @@ export function loadServerConfig(flags: ServerFlags = {}, env: NodeJS.ProcessEnv
     daemonControlPlaneUrl: c.daemonControlPlaneUrl,
     daemonHeartbeatSeconds: c.daemonHeartbeatSeconds,
     logLevel: c.logLevel,
+    stopSessionsOnExit: c.stopSessionsOnExit,
   };
 }
