@@ -60,10 +60,12 @@ export interface ServerConfig {
   readonly webhooks: WebhookSettings;
   /** pino log level. */
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** Whether stopping the server pauses the running sessions (default false: their daemons keep running, and the next start adopts them). */
+  readonly stopSessionsOnExit: boolean;
 }
 
 /** Flags given on the command line; every field is optional and beats the environment. */
-export type ServerFlags = Partial<Pick<ServerConfig, "host" | "port" | "dataDir" | "logLevel">>;
+export type ServerFlags = Partial<Pick<ServerConfig, "host" | "port" | "dataDir" | "logLevel" | "stopSessionsOnExit">>;
 
 /**
  * Where data lives by default: ~/.raworc/data for a user; /var/lib/raworc for root, because the
@@ -112,6 +114,10 @@ const schema = z.object({
   webhooksBackoffMaxSeconds: z.coerce.number().min(0.001).max(24 * 3600).default(3600),
   webhooksConcurrency: z.coerce.number().int().min(1).max(1000).default(16),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  stopSessionsOnExit: z
+    .union([z.boolean(), z.enum(["true", "false", "1", "0"])], { message: "must be true, false, 1 or 0" })
+    .transform((v) => v === true || v === "true" || v === "1")
+    .default(false),
 });
 
 const envNames: Record<keyof z.input<typeof schema>, string> = {
@@ -146,6 +152,7 @@ const envNames: Record<keyof z.input<typeof schema>, string> = {
   webhooksBackoffMaxSeconds: "RAWORC_WEBHOOKS_BACKOFF_MAX_SECONDS",
   webhooksConcurrency: "RAWORC_WEBHOOKS_CONCURRENCY",
   logLevel: "RAWORC_LOG_LEVEL",
+  stopSessionsOnExit: "RAWORC_STOP_SESSIONS_ON_EXIT",
 };
 
 /** Builds the configuration from flags and environment, or throws a one-line ConfigurationError. */
@@ -206,5 +213,6 @@ export function loadServerConfig(flags: ServerFlags = {}, env: NodeJS.ProcessEnv
       concurrency: c.webhooksConcurrency,
     },
     logLevel: c.logLevel,
+    stopSessionsOnExit: c.stopSessionsOnExit,
   };
 }

@@ -59,7 +59,9 @@ export interface RunningServer {
   readonly bootstrap: BootstrapOutcome;
   /** The ORM, for tests and tools that inspect stored state. */
   readonly orm: Orm;
-  /** Stops gracefully: NOT_SERVING, stop accepting, drain, close the database. */
+  /** How many session daemons run now, as the runtime sees them (what stop() leaves running unless configured to pause them). */
+  runningSessions(): Promise<number>;
+  /** Stops gracefully: NOT_SERVING, stop accepting, drain, close the database; with `stopSessionsOnExit`, pauses the running sessions first. */
   stop(): Promise<void>;
 }
 
@@ -210,6 +212,13 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     });
     if (options.reconcile ?? true) {
       await reconciler.start();
+      // Cleanups run in reverse: the loop stops, then the sessions are paused, then the runtime closes.
+      if (config.stopSessionsOnExit) {
+        cleanups.push(async () => {
+          const paused = await reconciler.pauseAll("ServerStopped");
+          logger.info({ paused }, "paused the running sessions (stop sessions on exit)");
+        });
+      }
       cleanups.push(() => reconciler.stop());
     }
     const dispatcher = new WebhookDispatcher({ orm, webhooks, deliveries, accounts, authorizer, notifier, logger, replicaId, checkAddress, settings: config.webhooks });
@@ -223,6 +232,9 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       port: listener.port,
       bootstrap,
       orm,
+      async runningSessions() {
+        return (await runtime.list()).filter((seen) => seen.daemon === "running" || seen.daemon === "starting").length;
+      },
       stop() {
         stopping ??= (async () => {
           health.setAll(Status.NOT_SERVING);

@@ -2,7 +2,7 @@
 import { Migration } from "@mikro-orm/migrations";
 
 /** Webhooks, their deliveries (the outbox, filled in the transaction that stores the event) and attempts. */
-export class Migration0009Webhooks extends Migration {
+export class Migration0010Webhooks extends Migration {
   override up(): void {
     this.addSql(`
       create table "webhooks" (
