@@ -104,6 +104,9 @@ describe("the OpenAPI document of raworc.v1", () => {
     assert.ok(!matches("raworc.v1.CreateSessionRequest", { session: { metadata: { namespace: "default" } } }), "spec is required");
     assert.ok(!matches("raworc.v1.ListSessionsRequest", { states: ["SESSION_STATE_UNSPECIFIED"] }), "enum not_in");
     assert.ok(!matches("raworc.v1.ListSessionsRequest", { pageSize: 1001 }), "int32 lte");
+    assert.ok(matches("raworc.v1.ListAuditEventsRequest", { result: "PERMISSION_DENIED" }), ajv.errorsText());
+    assert.ok(matches("raworc.v1.ListAuditEventsRequest", { result: "" }), "string.in with IGNORE_IF_ZERO_VALUE lets the empty value through");
+    assert.ok(!matches("raworc.v1.ListAuditEventsRequest", { result: "NOPE" }), "string.in");
     const login = doc.components.schemas["raworc.v1.LoginRequest"] as { properties: Record<string, Record<string, unknown>> };
     assert.deepEqual([login.properties.username!.minLength, login.properties.username!.maxLength], [1, 128]);
     assert.match(JSON.stringify(doc.components.schemas["raworc.v1.CreateSessionRequest"]), /Rule session\.namespace_required: metadata\.namespace is required/, "CEL rules in words");

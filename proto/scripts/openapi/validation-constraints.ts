@@ -121,6 +121,7 @@ export function fieldConstraints(field: DescField): FieldConstraints {
     if (map.values) apply(result.items, map.values as JsonObject);
   } else {
     apply(result.keywords, rules);
+    if (rules.ignore === "IGNORE_IF_ZERO_VALUE") allowZeroValue(result.keywords);
   }
   return result;
 }
@@ -129,6 +130,13 @@ export function fieldConstraints(field: DescField): FieldConstraints {
 function celNotes(rules: JsonObject): string[] {
   const cel = (rules.cel ?? []) as { id?: string; message?: string; expression?: string }[];
   return cel.map((c) => `Rule ${c.id ?? ""}: ${c.message ?? c.expression ?? ""}.`);
+}
+
+/** With IGNORE_IF_ZERO_VALUE the rules apply only to non-empty values: let the empty string through too. */
+function allowZeroValue(keywords: Schema): void {
+  if (Array.isArray(keywords.enum)) keywords.enum = ["", ...(keywords.enum as unknown[])];
+  if (typeof keywords.pattern === "string") keywords.pattern = `^$|${keywords.pattern}`;
+  delete keywords.minLength;
 }
 
 /** Message-level CEL rules, in words. */
