@@ -7,6 +7,15 @@ import { ApprovalOutcomeSchema, GuardrailActionSchema, GuardrailStageSchema, Log
 import { enumName, usageText } from "../format.js";
 import type { TimelineItem } from "./timeline.js";
 
+/** Tool arguments indented for reading when they are JSON, as they came otherwise. */
+function pretty(json: string): string {
+  try {
+    return JSON.stringify(JSON.parse(json), null, 2);
+  } catch {
+    return json;
+  }
+}
+
 /** Approve or deny a waiting tool call. */
 export type Decide = (toolCallId: string, approve: boolean) => void;
 
@@ -32,7 +41,7 @@ function Item({ item, pending, decide }: { item: TimelineItem; pending: Readonly
           <summary>
             <span class="tag">tool</span> {item.tool} <span class="muted">{item.status === undefined ? "running" : enumName(ToolCallStatusSchema, item.status)}</span>
           </summary>
-          <pre class="args">{item.args}</pre>
+          <pre class="args">{pretty(item.args)}</pre>
           {item.output && <pre class="output">{item.output}</pre>}
           {item.truncated && <p class="muted">output truncated</p>}
           {item.error && <p class="error">{item.error}</p>}
@@ -45,7 +54,7 @@ function Item({ item, pending, decide }: { item: TimelineItem; pending: Readonly
           <div>
             <span class="tag warn">approval</span> {item.tool} <span class="muted">{item.reason}</span>
           </div>
-          <pre class="args">{item.args}</pre>
+          <pre class="args">{pretty(item.args)}</pre>
           {waiting ? (
             <div class="actions">
               <button type="button" onClick={() => decide(item.id, true)}>
@@ -83,7 +92,7 @@ function Item({ item, pending, decide }: { item: TimelineItem; pending: Readonly
       );
     case "state":
       return (
-        <div class="line state muted">
+        <div class="line transition muted">
           {`${enumName(SessionStateSchema, item.from)} → ${enumName(SessionStateSchema, item.to)}`} {item.reason} {item.message}
         </div>
       );
