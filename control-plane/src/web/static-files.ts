@@ -1,10 +1,10 @@
 /**
- * Serves a fixed set of files (URL path → file on disk, or bytes in memory): each read once and
- * kept with its gzip form, sent with its type, an ETag, and the caller's security headers.
- * Only listed paths answer, so no URL can reach another file.
+ * Serves files that a lookup names (URL path → file on disk, or bytes in memory): each read
+ * once and kept with its gzip form until the file changes, sent with its type, an ETag, and the
+ * caller's security headers. Only paths the lookup knows answer, so no URL reaches another file.
  */
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { extname } from "node:path";
 import { gzipSync } from "node:zlib";
 import type { ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
@@ -42,31 +42,38 @@ export const baseSecurityHeaders = {
   "cross-origin-opener-policy": "same-origin",
 } as const;
 
+/** The file served at a URL path, or undefined when none is. */
+export type StaticLookup = (path: string) => StaticFile | undefined;
+
 interface Loaded {
+  /** The file's modification time when read (0 for bytes in memory). */
+  readonly mtimeMs: number;
   readonly body: Buffer;
   readonly gzip: Buffer | undefined;
   readonly etag: string;
 }
 
-/** Answers GET and HEAD for the listed paths; false (untouched response) for any other request. */
-export function staticFiles(files: ReadonlyMap<string, StaticFile>) {
+/** Answers GET and HEAD for the paths `lookup` knows; false (untouched response) for any other request. */
+export function staticFiles(lookup: StaticLookup) {
   const cache = new Map<string, Promise<Loaded>>();
-  const load = (path: string, file: StaticFile): Promise<Loaded> => {
-    let loaded = cache.get(path);
-    if (!loaded) {
-      loaded = (async () => {
-        const body = "path" in file.source ? await readFile(file.source.path) : Buffer.from(file.source.bytes);
-        const compressible = /^(text\/|application\/(json|yaml)|image\/svg)/.test(typeOf(path));
-        const gzip = compressible && body.length > 1024 ? gzipSync(body) : undefined;
-        return { body, gzip, etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 22)}"` };
-      })();
-      loaded.catch(() => cache.delete(path)); // a missing file may appear later (a build after start)
-      cache.set(path, loaded);
-    }
+  const read = async (path: string, file: StaticFile, mtimeMs: number): Promise<Loaded> => {
+    const body = "path" in file.source ? await readFile(file.source.path) : Buffer.from(file.source.bytes);
+    const compressible = /^(text\/|application\/(json|yaml)|image\/svg)/.test(typeOf(path));
+    const gzip = compressible && body.length > 1024 ? gzipSync(body) : undefined;
+    return { mtimeMs, body, gzip, etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 22)}"` };
+  };
+  // A rebuilt console replaces its files while the server runs: a changed file is read again.
+  const load = async (path: string, file: StaticFile): Promise<Loaded> => {
+    const mtimeMs = "path" in file.source ? (await stat(file.source.path)).mtimeMs : 0;
+    const cached = cache.get(path);
+    if (cached && (await cached.catch(() => undefined))?.mtimeMs === mtimeMs) return cached;
+    const loaded = read(path, file, mtimeMs);
+    cache.set(path, loaded);
+    loaded.catch(() => cache.delete(path));
     return loaded;
   };
   return (req: Parameters<NodeHandler>[0], res: Parameters<NodeHandler>[1], path: string): boolean => {
-    const file = files.get(path);
+    const file = lookup(path);
     if (!file || (req.method !== "GET" && req.method !== "HEAD")) return false;
     load(path, file).then(
       (loaded) => {

@@ -5,7 +5,7 @@
  */
 import type { ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
 import { apiDocFiles } from "./api-docs.js";
-import { consoleFiles } from "./console-assets.js";
+import { consoleBuilt, consoleFiles } from "./console-assets.js";
 import { staticFiles, type StaticFile } from "./static-files.js";
 
 type NodeHandler = NonNullable<ConnectNodeAdapterOptions["fallback"]>;
@@ -22,11 +22,9 @@ export interface WebEndpointOptions {
 
 /** Serves the web endpoints, passing every other request to `next`. */
 export function webEndpoints(options: WebEndpointOptions, next: NodeHandler): NodeHandler {
-  const files = new Map<string, StaticFile>();
-  if (options.apiDocs) for (const [path, file] of apiDocFiles()) files.set(path, file);
-  const built = options.console ? consoleFiles(options.consoleDir) : new Map<string, StaticFile>();
-  for (const [path, file] of built) files.set(path, file);
-  const serve = staticFiles(files);
+  const docs = options.apiDocs ? apiDocFiles() : new Map<string, StaticFile>();
+  const consoleFile = options.console ? consoleFiles(options.consoleDir) : () => undefined;
+  const serve = staticFiles((path) => docs.get(path) ?? consoleFile(path));
   return (req, res) => {
     const path = (req.url ?? "").split("?")[0] ?? "";
     if (options.apiDocs && path === "/docs" && (req.method === "GET" || req.method === "HEAD")) {
@@ -35,7 +33,7 @@ export function webEndpoints(options: WebEndpointOptions, next: NodeHandler): No
       return;
     }
     if (serve(req, res, path)) return;
-    if (options.console && built.size === 0 && path === "/" && req.method === "GET") {
+    if (options.console && path === "/" && req.method === "GET" && !consoleBuilt(options.consoleDir)) {
       res.writeHead(503, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" });
       res.end("the web console is not built: run `npm run build` (or set RAWORC_CONSOLE=off)\n");
       return;
