@@ -6,7 +6,7 @@ import { parse, stringify } from "yaml";
 import { api, errorText } from "../api.js";
 import { enumName } from "../format.js";
 import { href } from "../router.js";
-import { ErrorLine, NamespaceSelect, useLoad, useNamespace } from "./common.js";
+import { ErrorLine, ListHeader, Table, useLoad, useNamespace } from "./common.js";
 
 /** The agents page. */
 export function AgentsPage() {
@@ -14,35 +14,25 @@ export function AgentsPage() {
   const list = useLoad(() => api.agents.listAgents({ namespace, pageSize: 1000 }), [namespace]);
   return (
     <section>
-      <div class="toolbar">
-        <h1>Agents</h1>
-        <NamespaceSelect value={namespace} onChange={setNamespace} />
-      </div>
+      <ListHeader title="Agents" namespace={namespace} onNamespace={setNamespace} />
       <ErrorLine error={list.error} />
-      <table class="list">
-        <thead>
-          <tr>
-            <th>Namespace</th>
-            <th>Name</th>
-            <th>Model</th>
-            <th>Tools</th>
-            <th>Description</th>
-          </tr>
-        </thead>
-        <tbody>
-          {list.data?.agents.map((a) => (
-            <tr key={`${a.metadata?.namespace}/${a.metadata?.name}`}>
-              <td>{a.metadata?.namespace}</td>
-              <td>
-                <a href={href("agents", a.metadata?.namespace ?? "", a.metadata?.name ?? "")}>{a.metadata?.name}</a>
-              </td>
-              <td>{`${enumName(ModelProviderSchema, a.spec?.model?.provider ?? 0)} ${a.spec?.model?.name ?? ""}`}</td>
-              <td>{a.spec?.tools.map((t) => t.name).join(", ")}</td>
-              <td>{a.spec?.description}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <Table
+        columns={["Namespace", "Name", "Model", "Tools", "Description"]}
+        rows={list.data?.agents.map((a) => {
+          const ns = a.metadata?.namespace ?? "";
+          const name = a.metadata?.name ?? "";
+          return {
+            key: `${ns}/${name}`,
+            cells: [
+              ns,
+              <a href={href("agents", ns, name)}>{name}</a>,
+              `${enumName(ModelProviderSchema, a.spec?.model?.provider ?? 0)} ${a.spec?.model?.name ?? ""}`,
+              a.spec?.tools.map((t) => t.name).join(", "),
+              a.spec?.description,
+            ],
+          };
+        })}
+      />
       <p class="muted">Create agents with `raworc apply -f agent.yaml` or the API; edit them here.</p>
     </section>
   );

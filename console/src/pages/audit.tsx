@@ -3,7 +3,7 @@ import { useState } from "preact/hooks";
 import type { AuditEvent } from "@raworc/proto/gen/raworc/v1/audit_pb.js";
 import { api, errorText } from "../api.js";
 import { when } from "../format.js";
-import { ErrorLine, useLoad } from "./common.js";
+import { ErrorLine, ListHeader, Table, useLoad } from "./common.js";
 
 const results = ["", "OK", "PERMISSION_DENIED", "UNAUTHENTICATED", "INVALID_ARGUMENT", "NOT_FOUND", "FAILED_PRECONDITION", "ALREADY_EXISTS", "RESOURCE_EXHAUSTED", "INTERNAL", "UNAVAILABLE"];
 
@@ -32,9 +32,7 @@ export function AuditPage() {
   const events = [...(first.data ?? []), ...more.events];
   return (
     <section>
-      <div class="toolbar">
-        <h1>Audit log</h1>
-      </div>
+      <ListHeader title="Audit log" />
       <form
         class="card inline-form"
         onSubmit={(e) => {
@@ -55,30 +53,21 @@ export function AuditPage() {
         <button type="submit">Filter</button>
       </form>
       <ErrorLine error={first.error || error} />
-      <table class="list audit">
-        <thead>
-          <tr>
-            <th>Time</th>
-            <th>Principal</th>
-            <th>Action</th>
-            <th>Object</th>
-            <th>Result</th>
-            <th>Reason</th>
-          </tr>
-        </thead>
-        <tbody>
-          {events.map((e) => (
-            <tr key={e.id}>
-              <td>{when(e.time)}</td>
-              <td>{e.principal ? (e.principal.namespace ? `${e.principal.namespace}/${e.principal.name}` : e.principal.name) : "-"}</td>
-              <td>{e.action}</td>
-              <td>{[e.namespace, e.name].filter(Boolean).join("/") || `${e.resource}`}</td>
-              <td class={e.result === "OK" ? "" : "error"}>{e.result}</td>
-              <td>{e.reason}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <Table
+        class="audit"
+        columns={["Time", "Principal", "Action", "Object", "Result", "Reason"]}
+        rows={events.map((e) => ({
+          key: e.id,
+          cells: [
+            when(e.time),
+            e.principal ? (e.principal.namespace ? `${e.principal.namespace}/${e.principal.name}` : e.principal.name) : "-",
+            e.action,
+            [e.namespace, e.name].filter(Boolean).join("/") || e.resource,
+            <span class={e.result === "OK" ? "" : "error"}>{e.result}</span>,
+            e.reason,
+          ],
+        }))}
+      />
       {more.token && (
         <button type="button" onClick={() => void loadMore()}>
           More

@@ -1,4 +1,5 @@
 /** Small pieces the pages share: loading with errors, the namespace picker, error lines. */
+import type { ComponentChildren } from "preact";
 import { useCallback, useEffect, useState } from "preact/hooks";
 import { api, errorText } from "../api.js";
 
@@ -55,5 +56,47 @@ export function NamespaceSelect({ value, onChange, required = false }: { value: 
         </option>
       ))}
     </select>
+  );
+}
+
+/** One row of a {@link Table}: a unique key and one cell per column. */
+export interface Row {
+  readonly key: string;
+  readonly cells: readonly ComponentChildren[];
+  readonly class?: string;
+}
+
+/** A list table: column headings and rows of text or links. */
+export function Table({ columns, rows, class: extra = "" }: { columns: readonly string[]; rows: readonly Row[] | undefined; class?: string }) {
+  return (
+    <table class={`list ${extra}`}>
+      <thead>
+        <tr>
+          {columns.map((c) => (
+            <th key={c}>{c}</th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows?.map((r) => (
+          <tr key={r.key} class={r.class}>
+            {r.cells.map((cell, i) => (
+              <td key={columns[i]}>{cell}</td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** A page's heading with, for namespaced lists, the namespace filter. */
+export function ListHeader({ title, namespace, onNamespace, children }: { title: string; namespace?: string; onNamespace?: (ns: string) => void; children?: ComponentChildren }) {
+  return (
+    <div class="toolbar">
+      <h1>{title}</h1>
+      {onNamespace && <NamespaceSelect value={namespace ?? ""} onChange={onNamespace} />}
+      {children}
+    </div>
   );
 }

@@ -3,7 +3,7 @@ import { useState } from "preact/hooks";
 import { NamespacePhaseSchema } from "@raworc/proto/gen/raworc/v1/namespace_pb.js";
 import { api, errorText } from "../api.js";
 import { enumName, when } from "../format.js";
-import { ErrorLine, useLoad } from "./common.js";
+import { ErrorLine, ListHeader, Table, useLoad } from "./common.js";
 
 /** The namespaces page. */
 export function NamespacesPage() {
@@ -23,33 +23,20 @@ export function NamespacesPage() {
   };
   return (
     <section>
-      <div class="toolbar">
-        <h1>Namespaces</h1>
-      </div>
+      <ListHeader title="Namespaces" />
       <form class="card inline-form" onSubmit={(e) => void create(e)}>
         <input name="name" placeholder="new namespace" value={name} onInput={(e) => setName(e.currentTarget.value)} required />
         <button type="submit">Create</button>
         <ErrorLine error={error} />
       </form>
       <ErrorLine error={list.error} />
-      <table class="list">
-        <thead>
-          <tr>
-            <th>Name</th>
-            <th>Phase</th>
-            <th>Created</th>
-          </tr>
-        </thead>
-        <tbody>
-          {list.data?.namespaces.map((n) => (
-            <tr key={n.metadata?.name}>
-              <td>{n.metadata?.name}</td>
-              <td>{enumName(NamespacePhaseSchema, n.status?.phase ?? 0)}</td>
-              <td>{when(n.metadata?.createdAt)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <Table
+        columns={["Name", "Phase", "Created"]}
+        rows={list.data?.namespaces.map((n) => ({
+          key: n.metadata?.name ?? "",
+          cells: [n.metadata?.name, enumName(NamespacePhaseSchema, n.status?.phase ?? 0), when(n.metadata?.createdAt)],
+        }))}
+      />
     </section>
   );
 }

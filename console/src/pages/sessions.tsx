@@ -4,7 +4,7 @@ import { SessionStateSchema } from "@raworc/proto/gen/raworc/v1/event_pb.js";
 import { api, errorText } from "../api.js";
 import { enumName, when } from "../format.js";
 import { href, navigate } from "../router.js";
-import { ErrorLine, NamespaceSelect, useLoad, useNamespace } from "./common.js";
+import { ErrorLine, ListHeader, NamespaceSelect, Table, useLoad, useNamespace } from "./common.js";
 
 function CreateSession({ namespace }: { namespace: string }) {
   const [ns, setNs] = useState(namespace || "default");
@@ -55,53 +55,37 @@ export function SessionsPage() {
   const list = useLoad(() => api.sessions.listSessions({ namespace, pageSize: 1000, states: showEnded ? Array.from({ length: 9 }, (_, i) => i + 1) : [] }), [namespace, showEnded]);
   return (
     <section>
-      <div class="toolbar">
-        <h1>Sessions</h1>
-        <NamespaceSelect value={namespace} onChange={setNamespace} />
+      <ListHeader title="Sessions" namespace={namespace} onNamespace={setNamespace}>
         <label class="check">
           <input type="checkbox" checked={showEnded} onChange={(e) => setShowEnded(e.currentTarget.checked)} /> terminated too
         </label>
         <button type="button" onClick={list.reload}>
           Refresh
         </button>
-      </div>
+      </ListHeader>
       <CreateSession namespace={namespace} />
       <ErrorLine error={list.error} />
-      <table class="list">
-        <thead>
-          <tr>
-            <th>Namespace</th>
-            <th>Name</th>
-            <th>State</th>
-            <th>Agents</th>
-            <th>Remixed from</th>
-            <th>Turns</th>
-            <th>Last activity</th>
-          </tr>
-        </thead>
-        <tbody>
-          {list.data?.sessions.map((s) => {
-            const ns = s.metadata?.namespace ?? "";
-            const name = s.metadata?.name ?? "";
-            const parent = s.lineage?.parent;
-            return (
-              <tr key={`${ns}/${name}`}>
-                <td>{ns}</td>
-                <td>
-                  <a href={href("sessions", ns, name)}>{name}</a>
-                </td>
-                <td>
-                  <span class={`state state-${enumName(SessionStateSchema, s.status?.state ?? 0).toLowerCase()}`}>{enumName(SessionStateSchema, s.status?.state ?? 0)}</span>
-                </td>
-                <td>{s.spec?.agents.join(", ")}</td>
-                <td>{parent ? <a href={href("sessions", parent.namespace, parent.name)}>{`${parent.name} @ turn ${s.lineage?.parentTurn ?? 0}`}</a> : ""}</td>
-                <td>{s.status?.turnCount ?? 0}</td>
-                <td>{when(s.status?.lastActivityAt)}</td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
+      <Table
+        columns={["Namespace", "Name", "State", "Agents", "Remixed from", "Turns", "Last activity"]}
+        rows={list.data?.sessions.map((s) => {
+          const ns = s.metadata?.namespace ?? "";
+          const name = s.metadata?.name ?? "";
+          const parent = s.lineage?.parent;
+          const state = enumName(SessionStateSchema, s.status?.state ?? 0);
+          return {
+            key: `${ns}/${name}`,
+            cells: [
+              ns,
+              <a href={href("sessions", ns, name)}>{name}</a>,
+              <span class={`state state-${state.toLowerCase()}`}>{state}</span>,
+              s.spec?.agents.join(", "),
+              parent ? <a href={href("sessions", parent.namespace, parent.name)}>{`${parent.name} @ turn ${s.lineage?.parentTurn ?? 0}`}</a> : "",
+              s.status?.turnCount ?? 0,
+              when(s.status?.lastActivityAt),
+            ],
+          };
+        })}
+      />
       {list.data && list.data.sessions.length === 0 && <p class="muted">No sessions yet.</p>}
     </section>
   );
