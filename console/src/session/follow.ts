@@ -1,7 +1,8 @@
 /**
- * Follows a session's events like `raworc chat`: WatchSession from the last seq seen, and when
- * the stream breaks (a server restart, a network blip) again from there after a backoff, so
- * the page misses nothing and shows nothing twice. Events are handed over once per frame.
+ * Follows a session's events like `raworc chat`: stored events first, in pages of a thousand
+ * (one round trip each, one render each), then WatchSession from the last seq seen; when the
+ * stream breaks (a server restart, a network blip) it starts again from there after a backoff,
+ * so the page misses nothing and shows nothing twice. Live events are handed over once per frame.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { SessionEvent } from "@raworc/proto/gen/raworc/v1/event_pb.js";
@@ -35,6 +36,15 @@ export async function followSession(ref: { namespace: string; name: string }, fr
   };
   while (!signal.aborted) {
     try {
+      for (;;) {
+        const page = await api.sessions.listEvents({ ref, fromSeq: seq, limit: 1000 }, { signal });
+        const last = page.events.at(-1);
+        if (last) {
+          seq = last.seq;
+          handlers.onEvents(page.events);
+        }
+        if (!page.hasMore) break;
+      }
       for await (const res of api.sessions.watchSession({ ref, fromSeq: seq }, { signal })) {
         if (failures > 0 || seq === fromSeq) handlers.onConnection({ connected: true });
         failures = 0;

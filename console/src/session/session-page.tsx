@@ -128,8 +128,11 @@ export function SessionPage({ namespace, name }: { namespace: string; name: stri
           }
         },
         onConnection: (state) => {
-          setConnection(state);
-          if (state.connected) void refresh();
+          setConnection((previous) => {
+            // Back after a break: what happened meanwhile may have changed the state and turns.
+            if (state.connected && previous.retryInMs !== undefined) void refresh();
+            return state;
+          });
         },
       },
       abort.signal,
