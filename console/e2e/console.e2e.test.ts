@@ -140,7 +140,11 @@ suite(`web console in Chromium (needs ${chromiumPath}: apt-get install chromium)
   it("lists agents with their YAML, secrets by key name only, and namespaces", async () => {
     await page.goto(`${fx.server.url}/#/agents/default/careful`);
     const yaml = page.getByLabel("Agent spec (YAML)");
-    await page.waitForFunction(`document.querySelector("textarea.yaml")?.value.includes("write_file")`);
+    // Polled from here: the page's CSP refuses the string evaluation waitForFunction would use.
+    for (let i = 0; !(await yaml.inputValue()).includes("write_file"); i++) {
+      assert.ok(i < 600, "the agent's YAML never loaded");
+      await page.waitForTimeout(100);
+    }
     await yaml.fill((await yaml.inputValue()).replace("Asks before writing files.", "Asks first."));
     await page.getByRole("button", { name: "Save" }).click();
     await page.getByText(/saved \(version/).waitFor();

@@ -45,9 +45,10 @@ export async function followSession(ref: { namespace: string; name: string }, fr
         }
         if (!page.hasMore) break;
       }
+      // Caught up with what is stored: the page is live from here (the watch may stay quiet for a while).
+      handlers.onConnection({ connected: true });
+      failures = 0;
       for await (const res of api.sessions.watchSession({ ref, fromSeq: seq }, { signal })) {
-        if (failures > 0 || seq === fromSeq) handlers.onConnection({ connected: true });
-        failures = 0;
         if (res.message.case !== "event") continue;
         seq = res.message.value.seq;
         pending.push(res.message.value);
