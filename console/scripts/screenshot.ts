@@ -26,6 +26,7 @@ try {
   await page.locator("textarea[name=message]").fill("Go ahead and write it.");
   await page.getByRole("button", { name: "Send" }).click();
   await page.locator(".approval button", { hasText: "Approve" }).waitFor();
+  await page.evaluate("window.scrollTo(0, document.body.scrollHeight)");
   await page.screenshot({ path: out, fullPage: false });
   console.log(`wrote ${out}`);
 } finally {

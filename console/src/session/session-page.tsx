@@ -164,7 +164,6 @@ export function SessionPage({ namespace, name }: { namespace: string; name: stri
       <div class="session-grid">
         <div class="stream">
           <TimelineView items={timeline.current.items} pending={pending} decide={(id, approve) => act(() => api.sessions.approveToolCall({ ref, toolCallId: id, approve, reason: approve ? "approved in the console" : "denied in the console" }))} />
-          <div ref={bottom} />
           <MessageBox
             busy={busy}
             onSend={async (text) => {
@@ -178,6 +177,8 @@ export function SessionPage({ namespace, name }: { namespace: string; name: stri
             }}
             onCancel={() => act(() => api.sessions.cancelTurn({ ref, reason: "cancelled in the console" }))}
           />
+          {/* After the composer, which sticks to the bottom: scrolling here shows the last event above it. */}
+          <div ref={bottom} />
         </div>
         <aside>
           <StatusCard session={session} />
