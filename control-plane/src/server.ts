@@ -181,7 +181,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       await reconciler.start();
       cleanups.push(() => reconciler.stop());
     }
-    logger.info({ url, runtime: runtime.kind }, "raworc control plane serving");
+    logger.info({ url, runtime: runtime.kind, console: config.console ? `${url}/` : "off", docs: config.apiDocs ? `${url}/docs` : "off" }, "raworc control plane serving");
 
     let stopping: Promise<void> | undefined;
     return {
