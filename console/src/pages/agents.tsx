@@ -2,7 +2,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { fromJson, toJson, type JsonValue } from "@bufbuild/protobuf";
 import { AgentSpecSchema, ModelProviderSchema, type Agent } from "@raworc/proto/gen/raworc/v1/agent_pb.js";
-import { parse, stringify } from "yaml";
 import { api, errorText } from "../api.js";
 import { enumName } from "../format.js";
 import { href } from "../router.js";
@@ -38,7 +37,9 @@ export function AgentsPage() {
   );
 }
 
-const toYaml = (agent: Agent) => stringify({ spec: toJson(AgentSpecSchema, agent.spec ?? fromJson(AgentSpecSchema, {})) });
+// The YAML library loads with the first agent opened, not with the console's first page.
+const yaml = () => import("yaml");
+const toYaml = async (agent: Agent) => (await yaml()).stringify({ spec: toJson(AgentSpecSchema, agent.spec ?? fromJson(AgentSpecSchema, {})) });
 
 /** One agent: its spec as YAML, editable. */
 export function AgentPage({ namespace, name }: { namespace: string; name: string }) {
@@ -48,9 +49,9 @@ export function AgentPage({ namespace, name }: { namespace: string; name: string
   const [saved, setSaved] = useState("");
   useEffect(() => {
     api.agents.getAgent({ ref: { namespace, name } }).then(
-      (res) => {
+      async (res) => {
         setAgent(res.agent);
-        if (res.agent) setText(toYaml(res.agent));
+        if (res.agent) setText(await toYaml(res.agent));
       },
       (err: unknown) => setError(errorText(err)),
     );
@@ -59,11 +60,11 @@ export function AgentPage({ namespace, name }: { namespace: string; name: string
     setError("");
     setSaved("");
     try {
-      const doc = parse(text) as { spec?: JsonValue } | null;
+      const doc = (await yaml()).parse(text) as { spec?: JsonValue } | null;
       const spec = fromJson(AgentSpecSchema, doc?.spec ?? {});
       const res = await api.agents.updateAgent({ agent: { metadata: agent?.metadata, spec } });
       setAgent(res.agent);
-      if (res.agent) setText(toYaml(res.agent));
+      if (res.agent) setText(await toYaml(res.agent));
       setSaved(`saved (version ${res.agent?.metadata?.resourceVersion ?? "?"})`);
     } catch (err) {
       setError(err instanceof Error && !("code" in err) ? err.message : errorText(err));
