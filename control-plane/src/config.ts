@@ -63,10 +63,12 @@ export interface ServerConfig {
   readonly console: boolean;
   /** pino log level. */
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** Whether stopping the server pauses the running sessions (default false: their daemons keep running, and the next start adopts them). */
+  readonly stopSessionsOnExit: boolean;
 }
 
 /** Flags given on the command line; every field is optional and beats the environment. */
-export type ServerFlags = Partial<Pick<ServerConfig, "host" | "port" | "dataDir" | "logLevel">>;
+export type ServerFlags = Partial<Pick<ServerConfig, "host" | "port" | "dataDir" | "logLevel" | "stopSessionsOnExit">>;
 
 /**
  * Where data lives by default: ~/.raworc/data for a user; /var/lib/raworc for root, because the
@@ -118,6 +120,10 @@ const schema = z.object({
   apiDocs: z.enum(["public", "off"]).default("public"),
   console: z.enum(["on", "off"]).default("on"),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  stopSessionsOnExit: z
+    .union([z.boolean(), z.enum(["true", "false", "1", "0"])], { message: "must be true, false, 1 or 0" })
+    .transform((v) => v === true || v === "true" || v === "1")
+    .default(false),
 });
 
 const envNames: Record<keyof z.input<typeof schema>, string> = {
@@ -149,6 +155,7 @@ const envNames: Record<keyof z.input<typeof schema>, string> = {
   apiDocs: "RAWORC_API_DOCS",
   console: "RAWORC_CONSOLE",
   logLevel: "RAWORC_LOG_LEVEL",
+  stopSessionsOnExit: "RAWORC_STOP_SESSIONS_ON_EXIT",
 };
 
 /** Builds the configuration from flags and environment, or throws a one-line ConfigurationError. */
@@ -204,5 +211,6 @@ export function loadServerConfig(flags: ServerFlags = {}, env: NodeJS.ProcessEnv
     apiDocs: c.apiDocs === "public",
     console: c.console === "on",
     logLevel: c.logLevel,
+    stopSessionsOnExit: c.stopSessionsOnExit,
   };
 }

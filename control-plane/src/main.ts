@@ -38,6 +38,17 @@ export async function runServer(flags: ServerFlags): Promise<number> {
     process.once("SIGINT", () => resolve("SIGINT"));
   });
   logger.info({ signal }, "shutting down");
+  const running = await server.runningSessions().catch(() => undefined);
+  process.stderr.write(`${stopNotice(signal, running, config.stopSessionsOnExit)}\n`);
   await server.stop();
   return 0;
+}
+
+/** What stopping does to the sessions, said on the terminal the operator pressed Ctrl-C in. */
+function stopNotice(signal: NodeJS.Signals, running: number | undefined, stopSessions: boolean): string {
+  const head = `raworc: stopping (${signal})`;
+  if (running === 0) return `${head}; no session is running`;
+  const sessions = running === undefined ? "the running sessions" : running === 1 ? "the 1 running session" : `the ${running} running sessions`;
+  if (stopSessions) return `${head}; pausing ${sessions} first (--stop-sessions-on-exit): a message or \`raworc sessions resume\` starts each again`;
+  return `${head}; ${sessions} keep${running === 1 ? "s" : ""} running: the next \`raworc start\` adopts ${running === 1 ? "it" : "them"} (to pause sessions with the server: raworc start --stop-sessions-on-exit)`;
 }

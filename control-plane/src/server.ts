@@ -54,7 +54,9 @@ export interface RunningServer {
   readonly bootstrap: BootstrapOutcome;
   /** The ORM, for tests and tools that inspect stored state. */
   readonly orm: Orm;
-  /** Stops gracefully: NOT_SERVING, stop accepting, drain, close the database. */
+  /** How many session daemons run now, as the runtime sees them (what stop() leaves running unless configured to pause them). */
+  runningSessions(): Promise<number>;
+  /** Stops gracefully: NOT_SERVING, stop accepting, drain, close the database; with `stopSessionsOnExit`, pauses the running sessions first. */
   stop(): Promise<void>;
 }
 
@@ -179,6 +181,13 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     });
     if (options.reconcile ?? true) {
       await reconciler.start();
+      // Cleanups run in reverse: the loop stops, then the sessions are paused, then the runtime closes.
+      if (config.stopSessionsOnExit) {
+        cleanups.push(async () => {
+          const paused = await reconciler.pauseAll("ServerStopped");
+          logger.info({ paused }, "paused the running sessions (stop sessions on exit)");
+        });
+      }
       cleanups.push(() => reconciler.stop());
     }
     logger.info({ url, runtime: runtime.kind, console: config.console ? `${url}/` : "off", docs: config.apiDocs ? `${url}/docs` : "off" }, "raworc control plane serving");
@@ -189,6 +198,9 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       port: listener.port,
       bootstrap,
       orm,
+      async runningSessions() {
+        return (await runtime.list()).filter((seen) => seen.daemon === "running" || seen.daemon === "starting").length;
+      },
       stop() {
         stopping ??= (async () => {
           health.setAll(Status.NOT_SERVING);

@@ -131,7 +131,7 @@ function addLifecycle(group: Command, io: Io): void {
   const del = group
     .command("delete")
     .alias("rm")
-    .description("delete sessions: stop the daemon, revoke its token and delete the volume (the record and events stay readable)")
+    .description("delete sessions: stop the daemon, revoke its token and delete the volume (the record and events stay readable; the name is free once it is Terminated)")
     .argument("<name...>", "session names")
     .option("--retain-volume", "keep the volume, so the session can still be remixed")
     .action(async (names: string[], flags: NamespaceFlags & { retainVolume?: boolean }, cmd: Command) => {

@@ -1,4 +1,4 @@
-/** `raworc start`: runs the control plane in this process until SIGTERM or SIGINT. */
+/** `raworc start`: runs the control plane in this process until SIGTERM or SIGINT, then leaves sessions running or pauses them. */
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { ExitCode } from "../errors.js";
 
@@ -8,6 +8,8 @@ export interface StartOptions {
   readonly port?: number;
   readonly dataDir?: string;
   readonly logLevel?: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** Pause the running sessions when the server stops, instead of leaving their daemons running. */
+  readonly stopSessionsOnExit?: boolean;
 }
 
 /** Runs the server and resolves to its exit code once it has shut down. */
@@ -35,6 +37,11 @@ export function configureStartCommand(program: Command): void {
         "trace",
         "silent",
       ]),
+    )
+    .option("--stop-sessions-on-exit", "on SIGINT/SIGTERM, pause the running sessions before stopping (env RAWORC_STOP_SESSIONS_ON_EXIT=true)")
+    .addHelpText(
+      "after",
+      "\nStopping (Ctrl-C, SIGTERM): by default the sessions' daemons keep running, and the next `raworc start` on\nthe same data directory adopts them. With --stop-sessions-on-exit the running sessions are paused first\n(daemons stopped, volumes and conversations kept); a message or `raworc sessions resume` starts each again.",
     )
     .action(async (options: StartOptions) => {
       const code = await start(options);

@@ -80,7 +80,7 @@ describe("raworc sessions cancel (end to end: real server, real daemon, real CLI
     ok(cancelled, "sessions cancel");
     assert.equal(cancelled.stdout, "session/nap: turn 1 asked to stop\n");
     // Well inside the 30 s the sleep would take: the cancel, not the sleep, ended the turn.
-    await until("turn 1 cancelled", async () => /^1\s+sleeper\s+Cancelled/m.test((await raworc(["sessions", "history", "nap"])).stdout), 20_000);
+    await until("turn 1 cancelled", async () => /^1\s+-\s+sleeper\s+Cancelled/m.test((await raworc(["sessions", "history", "nap"])).stdout), 20_000);
     await until("the shell and its background sleep gone", () => !alive(shellPid) && !alive(sleepPid), 20_000);
     const events = await raworc(["sessions", "events", "nap", "--turn", "1", "-o", "json"]);
     assert.match(events.stdout, /"status":\s*"TOOL_CALL_STATUS_CANCELLED"/);

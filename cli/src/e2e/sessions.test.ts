@@ -89,6 +89,12 @@ describe("raworc sessions (end to end: real server, real daemons)", function () 
     assert.equal((await raworc(["sessions", "list", "-n", "default"])).stdout.includes("s2"), false, "TERMINATED is hidden");
     const again = await raworc(["sessions", "delete", "s2"]);
     assert.equal(again.stdout, "session/s2 deleted in namespace default\n", "idempotent");
+    const gone = await raworc(["sessions", "get", "s2"]);
+    assert.match(gone.stdout, /^s2\s+default\s+Terminated\s/m, "a deleted session says so");
+
+    ok(await raworc(["sessions", "create", "--agent", "greeter", "--name", "s2"]), "a deleted session's name is free once it is TERMINATED");
+    assert.match((await raworc(["sessions", "get", "s2"])).stdout, /^s2\s+default\s+(Pending|Starting|Ready)\s/m, "the name means the new session");
+    ok(await raworc(["sessions", "delete", "s2"]), "delete the new s2");
   });
 
   it("watch prints events as they happen with the reply inline; send prints the streamed reply; history lists the turns", async () => {
@@ -109,9 +115,9 @@ describe("raworc sessions (end to end: real server, real daemons)", function () 
     const history = await raworc(["sessions", "history", "s1"]);
     ok(history, "sessions history");
     const rows = history.stdout.trimEnd().split("\n");
-    assert.match(rows[0] ?? "", /^TURN\s+AGENT\s+OUTCOME\s+STARTED\s+DURATION\s+TOKENS\s+CHECKPOINT\s+MESSAGE$/);
-    assert.match(rows[1] ?? "", /^1\s+greeter\s+Completed\s+\S+Z\s+\d+\.\ds\s+(\S+\s+)?([0-9a-f]{12}\s+)?Hi there$/);
-    assert.match(rows[2] ?? "", /^2\s+greeter\s+Completed\s+\S+Z\s+\d+\.\ds\s+(\S+\s+)?([0-9a-f]{12}\s+)?Tell me more$/);
+    assert.match(rows[0] ?? "", /^TURN\s+INHERITED\s+AGENT\s+OUTCOME\s+STARTED\s+DURATION\s+TOKENS\s+CHECKPOINT\s+MESSAGE$/);
+    assert.match(rows[1] ?? "", /^1\s+-\s+greeter\s+Completed\s+\S+Z\s+\d+\.\ds\s+(\S+\s+)?([0-9a-f]{12}\s+)?Hi there$/);
+    assert.match(rows[2] ?? "", /^2\s+-\s+greeter\s+Completed\s+\S+Z\s+\d+\.\ds\s+(\S+\s+)?([0-9a-f]{12}\s+)?Tell me more$/);
     assert.equal(rows.length, 3);
 
     ok(await raworc(["sessions", "delete", "s1"]), "delete s1");
@@ -130,10 +136,10 @@ describe("raworc sessions (end to end: real server, real daemons)", function () 
 
   it("history shows each turn's checkpoint, and remix --at-turn starts from an earlier one; a turn not ended yet is refused", async () => {
     ok(await raworc(["sessions", "create", "--agent", "greeter", "--name", "s3", "--prompt", "first"]), "create s3");
-    await eventually("turn 1", ["sessions", "history", "s3"], /^1\s+greeter\s+Completed/m);
+    await eventually("turn 1", ["sessions", "history", "s3"], /^1\s+-\s+greeter\s+Completed/m);
     ok(await raworc(["sessions", "send", "s3", "second"]), "send");
-    const history = await eventually("both checkpoints", ["sessions", "history", "s3"], /^2\s+greeter\s+Completed\s.*\s[0-9a-f]{12}\s+second$/m);
-    const first = /^1\s+greeter\s+Completed\s.*\s([0-9a-f]{12})\s+first$/m.exec(history.stdout)?.[1];
+    const history = await eventually("both checkpoints", ["sessions", "history", "s3"], /^2\s+-\s+greeter\s+Completed\s.*\s[0-9a-f]{12}\s+second$/m);
+    const first = /^1\s+-\s+greeter\s+Completed\s.*\s([0-9a-f]{12})\s+first$/m.exec(history.stdout)?.[1];
     assert.ok(first, history.stdout);
     const json = JSON.parse((await raworc(["sessions", "history", "s3", "-o", "json"])).stdout) as { turns: { number: number; checkpointId: string }[] };
     assert.equal(json.turns[0]?.checkpointId.slice(0, 12), first, "the table shows the id's first 12 digits");
@@ -141,6 +147,11 @@ describe("raworc sessions (end to end: real server, real daemons)", function () 
     const remixed = await raworc(["sessions", "remix", "s3", "--at-turn", "1", "--name", "s3-fork"]);
     ok(remixed, "remix --at-turn 1");
     assert.equal(remixed.stdout, `session/s3-fork created in namespace default (remix of s3 at turn 1, checkpoint ${first})\n`);
+    const inherited = await raworc(["sessions", "history", "s3-fork"]);
+    assert.match(inherited.stdout, new RegExp(`^1\\s+s3\\s+greeter\\s+Completed\\s.*\\s${first}\\s+first$`, "m"), "the inherited turn, marked with the session that took it");
+    ok(await raworc(["sessions", "send", "s3-fork", "third"]), "send to the fork");
+    const fork = await eventually("the fork's own turn", ["sessions", "history", "s3-fork"], /^2\s+-\s+greeter\s+Completed\s.*third$/m);
+    assert.equal(fork.stdout.trimEnd().split("\n").length, 3, `turn 1 inherited, turn 2 its own, s3's turn 2 not at all: ${fork.stdout}`);
     const tooFar = await raworc(["sessions", "remix", "s3", "--at-turn", "7"]);
     assert.equal(tooFar.code, 1);
     assert.match(tooFar.stderr, /^raworc: failed_precondition: session "default\/s3" has ended 2 turns: turn 7 has no end state yet/);

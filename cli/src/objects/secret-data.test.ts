@@ -34,6 +34,21 @@ describe("secret values from flags", () => {
     await assert.rejects(secretDataFromFlags({ fromFile: [join(dir, "blob")] }, quiet), { message: /not UTF-8 text/ });
   });
 
+  it("refuses an empty value (an unset variable, an empty file, KEY= in an env file), naming where it came from", async () => {
+    const quiet = () => undefined;
+    await assert.rejects(secretDataFromFlags({ fromLiteral: ["api-key="] }, quiet), {
+      message: "--from-literal: the value of api-key is empty (is the variable it came from unset?); a secret value may not be empty",
+    });
+    await writeFile(join(dir, "empty.key"), "");
+    await assert.rejects(secretDataFromFlags({ fromFile: [`K=${join(dir, "empty.key")}`] }, quiet), {
+      message: `--from-file ${join(dir, "empty.key")}: the file is empty (the value of K); a secret value may not be empty`,
+    });
+    await writeFile(join(dir, "holes.env"), "A=1\nB=\n");
+    await assert.rejects(secretDataFromFlags({ fromEnvFile: [join(dir, "holes.env")] }, quiet), {
+      message: `--from-env-file ${join(dir, "holes.env")}: the value of B is empty; a secret value may not be empty`,
+    });
+  });
+
   it("parses env files line by line, naming the bad line", () => {
     assert.deepEqual(parseEnvFile('A="1 2"\nB=\n', "x.env"), [["A", "1 2"], ["B", ""]]);
     assert.throws(() => parseEnvFile("A=1\njust words\n", "x.env"), { message: "--from-env-file x.env:2: expected KEY=VALUE" });

@@ -17,15 +17,18 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 /** Reads every value the flags name into one map; a key given twice is an error. `warn` hears about values that may not be what was meant. */
 export async function secretDataFromFlags(flags: SecretDataFlags, warn: (message: string) => void): Promise<Record<string, string>> {
   const data: Record<string, string> = {};
-  const put = (key: string, value: string, from: string) => {
+  const put = (key: string, value: string, from: string, empty: string) => {
     if (!keyPattern.test(key)) throw new UsageError(`${from}: invalid key "${key}" (letters, digits, "-", "_" and "." only)`);
     if (key in data) throw new UsageError(`${from}: key "${key}" is given more than once`);
+    // The server refuses it too; said here, the message can name where the empty value came from.
+    if (value === "") throw new UsageError(`${from}: ${empty}; a secret value may not be empty`);
     data[key] = value;
   };
   for (const literal of flags.fromLiteral ?? []) {
     const eq = literal.indexOf("=");
     if (eq <= 0) throw new UsageError(`--from-literal "${literal.split("=")[0]}…": use KEY=VALUE`);
-    put(literal.slice(0, eq), literal.slice(eq + 1), "--from-literal");
+    const key = literal.slice(0, eq);
+    put(key, literal.slice(eq + 1), "--from-literal", `the value of ${key} is empty (is the variable it came from unset?)`);
   }
   if (flags.fromLiteral?.length) warn("--from-literal values end up in your shell history and process list; prefer --from-file or --from-env-file");
   for (const spec of flags.fromFile ?? []) {
@@ -34,10 +37,10 @@ export async function secretDataFromFlags(flags: SecretDataFlags, warn: (message
     const key = eq > 0 ? spec.slice(0, eq) : basename(path);
     const value = await readText(path, "--from-file");
     if (value.endsWith("\n")) warn(`--from-file ${path}: the value of ${key} ends with a newline, which is kept`);
-    put(key, value, `--from-file ${path}`);
+    put(key, value, `--from-file ${path}`, `the file is empty (the value of ${key})`);
   }
   for (const path of flags.fromEnvFile ?? []) {
-    for (const [key, value] of parseEnvFile(await readText(path, "--from-env-file"), path)) put(key, value, `--from-env-file ${path}`);
+    for (const [key, value] of parseEnvFile(await readText(path, "--from-env-file"), path)) put(key, value, `--from-env-file ${path}`, `the value of ${key} is empty`);
   }
   return data;
 }

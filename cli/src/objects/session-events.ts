@@ -121,15 +121,16 @@ function turnDuration(ms: number): string {
   return ms < 10_000 ? `${(Math.max(0, ms) / 1000).toFixed(1)}s` : formatDuration(ms);
 }
 
-/** The table of `sessions history`: TURN, AGENT, OUTCOME, STARTED, DURATION, TOKENS, MESSAGE. */
+/** The table of `sessions history`: TURN, INHERITED (the ancestor that took an inherited turn, else -), AGENT, OUTCOME, STARTED, DURATION, TOKENS, CHECKPOINT, MESSAGE. */
 export function turnsTable(turns: readonly Turn[]): Table {
   return {
-    columns: ["turn", "agent", "outcome", "started", "duration", "tokens", "checkpoint", "message"],
+    columns: ["turn", "inherited", "agent", "outcome", "started", "duration", "tokens", "checkpoint", "message"],
     rows: turns.map((t) => {
       const started = t.startedAt ? timestampDate(t.startedAt) : undefined;
       const ended = t.endedAt ? timestampDate(t.endedAt) : undefined;
       return [
         t.number,
+        t.inheritedFrom ? (t.inheritedFrom.session?.name ?? t.inheritedFrom.sessionUid) : "-",
         t.agent,
         enumShortName(TurnOutcomeSchema, t.outcome),
         started ? started.toISOString().replace(/\.\d{3}Z$/, "Z") : "",

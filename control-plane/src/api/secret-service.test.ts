@@ -147,6 +147,16 @@ describe("SecretService (real server, real PostgreSQL)", function () {
 
     assert.equal((await failure(createSecret("empty", {}))).code, Code.InvalidArgument);
     for (const key of ["has space", "slash/key", ""]) assert.equal((await failure(createSecret("badkey", { [key]: "v" }))).code, Code.InvalidArgument, key);
+    for (const attempt of [
+      () => createSecret("blank", { A: "1", "api-key": "" }),
+      () => admin.updateSecret({ secret: { metadata: { namespace: "default", name: "dup" }, data: { A: "" } } }),
+    ]) {
+      const blank = await failure(attempt());
+      assert.equal(blank.code, Code.InvalidArgument);
+      assert.match(blank.rawMessage, /^secret\.data\["(api-key|A)"\]: a secret value may not be empty \(was the variable it came from unset\?\)/);
+    }
+    assert.equal((await failure(admin.getSecret({ ref: { namespace: "default", name: "blank" } }))).code, Code.NotFound, "nothing stored");
+    assert.deepEqual(await storedData(t.server.orm, t.dataDir, "default", "dup"), { A: "1" }, "the update changed nothing");
     assert.equal((await failure(createSecret("huge", { A: "x".repeat(16385) }))).code, Code.InvalidArgument);
     assert.equal((await failure(admin.createSecret({ secret: { metadata: { name: "global" }, data: { A: "1" } } }))).code, Code.InvalidArgument);
     const both = await failure(admin.updateSecret({ secret: { metadata: { namespace: "default", name: "dup" }, data: { A: "3" } }, removeKeys: ["A"] }));

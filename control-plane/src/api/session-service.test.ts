@@ -191,6 +191,38 @@ describe("SessionService (served on port 0, real PostgreSQL, states moved by han
     assert.equal((await failure(admin.deleteSession({ ref: ref("no-such-session") }))).code, Code.NotFound);
   });
 
+  it("a session's name is free once its deletion has finished (TERMINATED), not before; the deleted ones stay readable until the name is taken", async () => {
+    const first = await newSession("reused", { prompt: "from the first" });
+    await admin.deleteSession({ ref: ref("reused") });
+    await moveTo(first, "terminating");
+    assert.equal((await failure(newSession("reused"))).code, Code.AlreadyExists, "TERMINATING still holds the name");
+    await moveTo(first, "terminated");
+    const deleted = (await admin.getSession({ ref: ref("reused") })).session!;
+    assert.deepEqual([idOf(deleted), deleted.status?.state], [idOf(first), SessionState.TERMINATED], "a deleted session says so until its name is taken");
+
+    const second = await newSession("reused", { prompt: "from the second" });
+    assert.notEqual(idOf(second), idOf(first));
+    const got = (await admin.getSession({ ref: ref("reused") })).session!;
+    assert.deepEqual([idOf(got), got.status?.state], [idOf(second), SessionState.PENDING], "the name means the live session");
+    const events = (await admin.listEvents({ ref: ref("reused") })).events;
+    assert.deepEqual(events.map((e) => (e.payload.case === "userMessage" ? e.payload.value.text : "")), ["from the second"], "the new session's history");
+    assert.equal((await failure(newSession("reused"))).code, Code.AlreadyExists, "a live session holds its name");
+
+    await admin.deleteSession({ ref: ref("reused") });
+    await moveTo(second, "terminating", "terminated");
+    assert.equal(idOf((await admin.getSession({ ref: ref("reused") })).session!), idOf(second), "the newest deleted one");
+    const third = await newSession("reused");
+    await moveTo(third, "terminating", "terminated");
+    const terminated = async (pageToken = ""): Promise<string[]> => {
+      const page = await admin.listSessions({ namespace: "default", states: [SessionState.TERMINATED], pageSize: 1, pageToken });
+      const here = page.sessions.filter((x) => x.metadata?.name === "reused").map(idOf);
+      return page.nextPageToken ? [...here, ...(await terminated(page.nextPageToken))] : here;
+    };
+    assert.deepEqual(new Set(await terminated()), new Set([idOf(first), idOf(second), idOf(third)]), "pages of one session each skip none of the three that share the name");
+    const forged = Buffer.from(JSON.stringify(["default", "reused", "not-a-uuid"])).toString("base64url");
+    await admin.listSessions({ namespace: "default", states: [SessionState.TERMINATED], pageToken: forged });
+  });
+
   it("a message to a PAUSED session resumes it and waits as one work item; the idempotency key makes a retry return the first result", async () => {
     const s = await newSession("paused-msg");
     await moveTo(s, "starting", "ready", "pausing", "paused");
@@ -324,6 +356,47 @@ describe("SessionService (served on port 0, real PostgreSQL, states moved by han
     assert.equal(deleted.code, Code.FailedPrecondition);
     assert.match(deleted.rawMessage, /volume/);
     assert.equal((await failure(admin.remixSession({ source: ref("no-such-session") }))).code, Code.NotFound);
+  });
+
+  it("ListTurns of a remix lists the turns it inherited first, each marked with the ancestor that took it, along a chain of remixes and across pages", async () => {
+    const completed = async (s: Session, turn: number, text: string) => {
+      const sent = await admin.sendMessage({ ref: ref(s.metadata!.name), text });
+      await daemonSends(s, daemonEvent(turn, { case: "turnStarted", value: { messageId: sent.messageId } as never }), daemonEvent(turn, { case: "turnCompleted", value: {} as never }));
+      await daemonCheckpoints(s, turn, String(turn).repeat(64).slice(0, 64));
+    };
+    const a = await newSession("line-a");
+    await moveTo(a, "starting", "ready");
+    for (const turn of [1, 2, 3]) await completed(a, turn, `a${turn}`);
+    const b = (await admin.remixSession({ source: ref("line-a"), atTurn: 2, name: "line-b" })).session!;
+    await moveTo(b, "starting", "ready");
+    for (const turn of [3, 4]) await completed(b, turn, `b${turn}`);
+    const c = (await admin.remixSession({ source: ref("line-b"), name: "line-c" })).session!;
+    await moveTo(c, "starting", "ready");
+    await completed(c, 5, "c5");
+
+    const history = async (name: string, pageSize = 0) => {
+      const rows: string[] = [];
+      let pageToken = "";
+      do {
+        const page = await admin.listTurns({ ref: ref(name), pageSize, pageToken });
+        if (pageSize) assert.ok(page.turns.length <= pageSize);
+        rows.push(...page.turns.map((t) => `${t.number} ${t.summary} ${t.inheritedFrom ? `from ${t.inheritedFrom.session?.name} ${t.inheritedFrom.sessionUid}` : "own"} ${t.checkpointId.slice(0, 1)}`));
+        pageToken = page.nextPageToken;
+      } while (pageToken);
+      return rows;
+    };
+    const expectedC = [`1 a1 from line-a ${idOf(a)} 1`, `2 a2 from line-a ${idOf(a)} 2`, `3 b3 from line-b ${idOf(b)} 3`, `4 b4 from line-b ${idOf(b)} 4`, "5 c5 own 5"];
+    assert.deepEqual(await history("line-c"), expectedC, "each turn from the log of the session that took it; checkpoints are the remix's own copies");
+    for (const pageSize of [1, 2, 3]) assert.deepEqual(await history("line-c", pageSize), expectedC, `pages of ${pageSize}`);
+    assert.deepEqual(await history("line-b"), [`1 a1 from line-a ${idOf(a)} 1`, `2 a2 from line-a ${idOf(a)} 2`, "3 b3 own 3", "4 b4 own 4"], "a's turn 3 came after the fork: not b's");
+    assert.deepEqual(await history("line-a"), ["1 a1 own 1", "2 a2 own 2", "3 a3 own 3"]);
+
+    const d = (await admin.remixSession({ source: ref("line-c"), atTurn: 1, name: "line-d" })).session!;
+    assert.equal(d.lineage?.parentTurn, 1);
+    assert.deepEqual(await history("line-d"), [`1 a1 from line-a ${idOf(a)} 1`], "a remix at an inherited turn takes nothing of its source's own turns");
+    const inherited = (await admin.listTurns({ ref: ref("line-c") })).turns[0]!;
+    const original = (await admin.listEvents({ ref: ref("line-a"), turn: 1 })).events;
+    assert.deepEqual([inherited.firstSeq, inherited.lastSeq], [original[0]?.seq, original.at(-1)?.seq], "seqs in the ancestor's log");
   });
 
   it("WatchSession from a cursor under concurrent writers: each watcher gets every seq after its cursor exactly once, in order, then ends OK at TERMINATED", async function () {

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { create, toJson } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { AgentService, ModelProvider } from "@raworc/proto/gen/raworc/v1/agent_pb.js";
 import { SessionState, ToolCallStatus } from "@raworc/proto/gen/raworc/v1/event_pb.js";
 import { SecretService } from "@raworc/proto/gen/raworc/v1/secret_pb.js";
-import { SessionService, TurnOutcome, type Session } from "@raworc/proto/gen/raworc/v1/session_pb.js";
+import { InheritedTurnSchema, SessionService, TurnOutcome, TurnSchema, type Session } from "@raworc/proto/gen/raworc/v1/session_pb.js";
 import { clientOf, login } from "@raworc/test-support/clients.js";
 import { startTestServer, type TestServer } from "@raworc/test-support/control-plane.js";
 import { startFakeOpenAi, type FakeOpenAi } from "@raworc/test-support/fake-llm/index.js";
@@ -114,7 +115,12 @@ describe("remix at any turn (real server, real daemons, fake OpenAI-compatible m
     assert.deepEqual(await snapshot(workspace(child!)), atTwo, "the child's files are exactly those at the end of turn 2");
     assert.deepEqual(await snapshot(workspace(parent)), atFour, "the parent's files are untouched");
     assert.deepEqual(await turnsOf("parent"), parentTurns, "the parent's turns are untouched");
-    assert.deepEqual(await turnsOf("child"), [], "the child lists only its own turns");
+    const inheritedFrom = create(InheritedTurnSchema, { session: { namespace: "default", name: "parent" }, sessionUid: parent.metadata!.uid });
+    assert.deepEqual(
+      (await turnsOf("child")).map((turn) => toJson(TurnSchema, turn)),
+      parentTurns.slice(0, 2).map((turn) => toJson(TurnSchema, { ...turn, inheritedFrom })),
+      "the child lists the parent's turns 1 and 2 as inherited from it, and none of its own yet",
+    );
     const childEvents = (await sessions.listEvents({ ref: ref("child") })).events;
     assert.deepEqual(childEvents.filter((event) => event.turn > 0).map((event) => [event.turn, event.payload.case]), [], "the child's log has no event of the parent's turns");
     assert.equal((await get("child")).status?.turnCount, 2);
@@ -127,7 +133,7 @@ describe("remix at any turn (real server, real daemons, fake OpenAI-compatible m
     const history = JSON.stringify(fake.requests[before]?.body.messages);
     for (const seen of ["turn one: start the project", "done with turn 1", "turn two: rework it", "done with turn 2", "what next?"]) assert.ok(history.includes(seen), `the model saw "${seen}"`);
     for (const unseen of ["turn three", "turn four", "done with turn 3", "done with turn 4"]) assert.ok(!history.includes(unseen), `the model did not see "${unseen}"`);
-    const childTurns = await eventually("the child's turn 3 checkpoint", () => turnsOf("child"), (turns) => turns[0]?.checkpointId !== undefined && turns[0].checkpointId !== "");
-    assert.deepEqual(childTurns.map((t) => [t.number, t.outcome]), [[3, TurnOutcome.COMPLETED]]);
+    const childTurns = await eventually("the child's turn 3 checkpoint", () => turnsOf("child"), (turns) => turns[2]?.checkpointId !== undefined && turns[2].checkpointId !== "");
+    assert.deepEqual(childTurns.map((t) => [t.number, t.outcome, t.inheritedFrom?.session?.name ?? "own"]), [[1, TurnOutcome.COMPLETED, "parent"], [2, TurnOutcome.COMPLETED, "parent"], [3, TurnOutcome.COMPLETED, "own"]]);
   });
 });

@@ -191,14 +191,54 @@ export class Reconciler {
       if (action.kind !== "none") this.o.logger.info({ sessionId, action: action.kind, state: fresh.state, desired: fresh.desired }, "reconcile");
       await this.execute(fresh, action);
     } finally {
-      // The lease guards one action, not the session's lifetime: once done, any replica (or this
-      // one restarted under a new id) may act next. Only a replica that dies mid-action leaves
-      // a lease to expire.
-      await this.o.orm.em
-        .fork()
-        .execute(`update sessions set lease_owner = null, lease_until = null where id = ? and lease_owner = ?`, [sessionId, this.o.replicaId])
-        .catch(() => undefined);
+      await this.release(sessionId);
     }
+  }
+
+  /**
+   * Pauses every session whose daemon may be running (STARTING, READY, BUSY, PAUSING) as an idle
+   * timeout does, with `reason` on its way to PAUSED; a message or ResumeSession starts it
+   * again. For a server stopping with its sessions (`raworc start --stop-sessions-on-exit`):
+   * call it after stop(), so the loop does not act at the same time. Returns how many it paused.
+   */
+  async pauseAll(reason: string): Promise<number> {
+    const ids: string[] = [];
+    let pageToken = "";
+    do {
+      const page = await this.o.store.list({ states: ["starting", "ready", "busy", "pausing"], labelSelector: "", pageSize: 1000, pageToken });
+      ids.push(...page.items.filter((row) => row.desired !== "terminated").map((row) => row.id));
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    const paused = await Promise.all(
+      ids.map(async (sessionId) => {
+        if (!(await this.claim(sessionId))) return false; // another replica is acting on it
+        try {
+          const row = await this.o.store.findById(sessionId);
+          if (!row || row.desired === "terminated") return false;
+          if (row.state !== "pausing") await this.execute(row, { kind: "begin-pause", reason });
+          await this.execute(row, { kind: "finish-pause" });
+          return true;
+        } catch (err) {
+          this.o.logger.warn({ err, sessionId }, "could not pause the session; its daemon may still run");
+          return false;
+        } finally {
+          await this.release(sessionId);
+        }
+      }),
+    );
+    return paused.filter(Boolean).length;
+  }
+
+  /**
+   * The lease guards one action, not the session's lifetime: once done, any replica (or this
+   * one restarted under a new id) may act next. Only a replica that dies mid-action leaves a
+   * lease to expire.
+   */
+  private async release(sessionId: string): Promise<void> {
+    await this.o.orm.em
+      .fork()
+      .execute(`update sessions set lease_owner = null, lease_until = null where id = ? and lease_owner = ?`, [sessionId, this.o.replicaId])
+      .catch(() => undefined);
   }
 
   private facts(row: SessionRow): SessionFacts {

@@ -2,7 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { LockMode, UniqueConstraintViolationException, type EntityManager } from "@mikro-orm/postgresql";
+import { LockMode, raw, UniqueConstraintViolationException, type EntityManager } from "@mikro-orm/postgresql";
 import { WorkItemSchema, type WorkItem } from "@raworc/proto/gen/raworc/v1/runtime_pb.js";
 import { notFound } from "../errors.js";
 import { SessionSchema, type SessionRow } from "../store/entities/session.js";
@@ -96,9 +96,15 @@ export class SessionStore {
     }
   }
 
-  /** Gets a session by namespace and name, or throws NOT_FOUND. */
+  /**
+   * Gets a session by namespace and name, or throws NOT_FOUND. Only one session that is not
+   * TERMINATED holds a name; deleted ones keep theirs readable until it is taken again, so the
+   * live one comes first, then the newest TERMINATED one.
+   */
   async get(namespace: string, name: string): Promise<SessionRow> {
-    const row = await this.orm.em.fork().findOne(SessionSchema, { namespace, name });
+    const [row] = await this.orm.em
+      .fork()
+      .find(SessionSchema, { namespace, name }, { orderBy: [{ [raw("state = 'terminated'")]: "asc" }, { createdAt: "desc" }], limit: 1 });
     if (!row) throw notFound("Session", namespace, name);
     return row;
   }
@@ -111,13 +117,14 @@ export class SessionStore {
   /** Lists sessions ordered by (namespace, name); TERMINATED ones only when asked for by state. */
   async list(query: SessionListQuery): Promise<{ items: SessionRow[]; nextPageToken: string }> {
     const qb = this.orm.em.fork().createQueryBuilder(SessionSchema);
-    const limit = filterNamespaced(qb, query);
+    // TERMINATED sessions can share a name (a deleted session frees it): ids keep pages apart.
+    const limit = filterNamespaced(qb, query, true);
     if (query.states?.length) qb.andWhere(`state in (${query.states.map(() => "?").join(", ")})`, [...query.states]);
     else qb.andWhere("state <> 'terminated'");
     if (query.creator) qb.andWhere("(creator ->> 'username') = ?", [query.creator]);
     if (query.parentId) qb.andWhere("parent_id = ?", [query.parentId]);
-    const rows = await qb.orderBy({ namespace: "asc", name: "asc" }).limit(limit).getResult();
-    return namespacedPage(rows, limit);
+    const rows = await qb.orderBy({ namespace: "asc", name: "asc", id: "asc" }).limit(limit).getResult();
+    return namespacedPage(rows, limit, true);
   }
 
   /** Runs `fn` with the session row locked (FOR UPDATE) in one transaction, then flushes it. */

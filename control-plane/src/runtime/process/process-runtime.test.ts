@@ -10,10 +10,12 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readFile, realpath, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { isGone, processesWithArgument, procStrings, waitUntil } from "@raworc/test-support/processes/process-checks.js";
 import { configureSleeper, SLEEPER_ENTRY, waitSleeperReady, type SleeperBehaviour } from "@raworc/test-support/processes/sleeper-control.js";
 import { ConfigurationError } from "../../errors.js";
+import { createLogger } from "../../logger.js";
 import type { SessionLaunch } from "../session-runtime.js";
 import { writePidRecordSync } from "./daemon-record.js";
 import { sessionPaths } from "./layout.js";
@@ -133,6 +135,26 @@ describe("process runtime: daemons", () => {
     assert.equal((await rt.observe(l.sessionId)).daemon, "running");
     assert.equal(changes.length, count);
     await rt.stop(l.sessionId);
+  });
+
+  it("logs a daemon's clean exit (code 0: it stopped as asked, on a pause or delete) at info, and a crash as a warning", async () => {
+    const lines: { level: number; msg: string; sessionId?: string }[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split("\n").filter(Boolean)) lines.push(JSON.parse(line) as (typeof lines)[number]);
+        done();
+      },
+    });
+    const rt = runtime({ logger: createLogger("info", sink) });
+    const exitLine = async (exitCode: number) => {
+      const { launch: l } = await startSleeper(rt, { exitCode, exitAfterMs: 100 });
+      await waitUntil(`the exit with code ${exitCode} is logged`, () => lines.some((line) => line.sessionId === l.sessionId && /exited/.test(line.msg)));
+      return lines.find((line) => line.sessionId === l.sessionId && /exited/.test(line.msg))!;
+    };
+    const clean = await exitLine(0);
+    assert.deepEqual([clean.level, clean.msg], [30, "the daemon exited with code 0"], "info, not a warning");
+    const crash = await exitLine(3);
+    assert.deepEqual([crash.level, crash.msg], [40, "the daemon exited with code 3"], "a crash stays a warning");
   });
 
   it("reports a daemon entry that cannot run as exited with code 1", async () => {

@@ -9,6 +9,7 @@ import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { readdir, rename, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { daemonExitCodes } from "@raworc/contract";
 import { pino } from "pino";
 import type { Logger } from "../../logger.js";
 import type { RuntimeObservation, SessionLaunch, SessionRuntime } from "../session-runtime.js";
@@ -188,7 +189,9 @@ export class ProcessRuntime implements SessionRuntime {
     } catch (err) {
       this.logger.error({ err, sessionId }, "could not record the daemon's exit");
     }
-    this.logger.warn({ sessionId, pid: identity.pid, exitCode, signal }, describeExit({ exitCode, signal }));
+    // Exit code 0 is the daemon's "stopped as asked" (a Shutdown for a pause or delete): not a warning, unlike a crash.
+    const level = exitCode === daemonExitCodes.ok ? "info" : "warn";
+    this.logger[level]({ sessionId, pid: identity.pid, exitCode, signal }, describeExit({ exitCode, signal }));
     this.emit(sessionId);
   }
 

@@ -5,8 +5,10 @@ import { defineEntity, p, type InferEntity } from "@mikro-orm/postgresql";
 export const SessionSchema = defineEntity({
   name: "Session",
   tableName: "sessions",
-  uniques: [{ properties: ["namespace", "name"] }],
-  indexes: [{ properties: ["desired", "state"] }, { properties: ["parentId"] }],
+  // Only sessions that are not TERMINATED hold their name: a deleted session frees it (migration 0009).
+  uniques: [{ name: "sessions_namespace_name_live_unique", properties: ["namespace", "name"], where: "state <> 'terminated'" }],
+  // (namespace, name) once more, whole: lookups by name read TERMINATED rows too.
+  indexes: [{ properties: ["namespace", "name"] }, { properties: ["desired", "state"] }, { properties: ["parentId"] }],
   properties: {
     id: p.uuid().primary(),
     namespace: p.string().length(63),
