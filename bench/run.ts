@@ -7,6 +7,7 @@ import { readyCold } from "./figures/ready-cold.js";
 import { readyWarm } from "./figures/ready-warm.js";
 import { remix } from "./figures/remix.js";
 import { unaryRpc } from "./figures/unary-rpc.js";
+import { consoleBundle, corsOverhead, sessionPageRender } from "./figures/web.js";
 import { releaseSharedResources } from "@raworc/test-support/shared-resources.js";
 import { startHarness } from "./harness.js";
 import { machine, table, writeResults } from "./report.js";
@@ -29,6 +30,9 @@ try {
     ["first-token", () => firstToken(harness, settings)],
     ["events", () => eventThroughput(harness, settings)],
     ["remix", () => remix(harness, settings)],
+    ["console-bundle", () => consoleBundle()],
+    ["console-render", () => sessionPageRender(harness, settings)],
+    ["cors", () => corsOverhead(harness, settings)],
   ];
   // BENCH_ONLY=memory,ready-warm runs only the named figures (to re-measure one after a change).
   const only = process.env.BENCH_ONLY?.split(",").filter(Boolean);

@@ -55,6 +55,12 @@ export interface ServerConfig {
   readonly daemonControlPlaneUrl: string | undefined;
   /** How often each side of a daemon's attach stream sends a heartbeat, in seconds; three missed ones end the stream (a half-open connection). */
   readonly daemonHeartbeatSeconds: number;
+  /** Origins (scheme://host[:port]) whose web pages may call the API (CORS); "*" allows any; empty allows none. */
+  readonly corsOrigins: readonly string[];
+  /** Whether GET /openapi.json, /openapi.yaml and /docs (Swagger UI) are served, without authentication. */
+  readonly apiDocs: boolean;
+  /** Whether the web console is served at /. */
+  readonly console: boolean;
   /** pino log level. */
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Whether stopping the server pauses the running sessions (default false: their daemons keep running, and the next start adopts them). */
@@ -73,6 +79,8 @@ export function defaultDataDir(): string {
 }
 
 const port = z.coerce.number().int().min(0).max(65535);
+/** An origin as browsers send it: scheme, host and an optional port; no path, no trailing slash. */
+const originPattern = /^https?:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$/;
 const schema = z.object({
   host: z.string().min(1).default("127.0.0.1"),
   port: port.default(9000),
@@ -104,6 +112,13 @@ const schema = z.object({
   snapshotClass: z.string().min(1).optional(),
   daemonControlPlaneUrl: z.string().regex(/^https?:\/\//, "must be an http:// or https:// URL").optional(),
   daemonHeartbeatSeconds: z.coerce.number().int().min(1).max(300).default(5),
+  corsOrigins: z
+    .string()
+    .transform((v) => v.split(",").map((o) => o.trim()).filter((o) => o.length > 0))
+    .refine((list) => list.every((o) => o === "*" || originPattern.test(o)), "must be comma-separated origins like https://app.example.com:8443 (scheme, host and port only), or *")
+    .default([]),
+  apiDocs: z.enum(["public", "off"]).default("public"),
+  console: z.enum(["on", "off"]).default("on"),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   stopSessionsOnExit: z
     .union([z.boolean(), z.enum(["true", "false", "1", "0"])], { message: "must be true, false, 1 or 0" })
@@ -136,6 +151,9 @@ const envNames: Record<keyof z.input<typeof schema>, string> = {
   snapshotClass: "RAWORC_SNAPSHOT_CLASS",
   daemonControlPlaneUrl: "RAWORC_DAEMON_CONTROL_PLANE_URL",
   daemonHeartbeatSeconds: "RAWORC_DAEMON_HEARTBEAT_SECONDS",
+  corsOrigins: "RAWORC_CORS_ORIGINS",
+  apiDocs: "RAWORC_API_DOCS",
+  console: "RAWORC_CONSOLE",
   logLevel: "RAWORC_LOG_LEVEL",
   stopSessionsOnExit: "RAWORC_STOP_SESSIONS_ON_EXIT",
 };
@@ -189,6 +207,9 @@ export function loadServerConfig(flags: ServerFlags = {}, env: NodeJS.ProcessEnv
     },
     daemonControlPlaneUrl: c.daemonControlPlaneUrl,
     daemonHeartbeatSeconds: c.daemonHeartbeatSeconds,
+    corsOrigins: c.corsOrigins.map((o) => (o === "*" ? o : o.toLowerCase())),
+    apiDocs: c.apiDocs === "public",
+    console: c.console === "on",
     logLevel: c.logLevel,
     stopSessionsOnExit: c.stopSessionsOnExit,
   };
