@@ -5,7 +5,7 @@ import tseslint from "typescript-eslint";
 import importX from "eslint-plugin-import-x";
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", "proto/gen/**", ".buf-deps/**", "bench/results/**"] },
+  { ignores: ["**/node_modules/**", "proto/gen/**", "bench/results/**", "console/dist/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -21,11 +21,16 @@ export interface Harness {
   createReady(name: string, agent: string): Promise<Session>;
   /** Resolves once the named session reaches `state` (watching its events). */
   waitState(name: string, state: SessionState): Promise<void>;
+  /** Resolves once the turn answering the message stored at `fromSeq` has ended. */
+  waitTurnEnd(name: string, fromSeq: bigint): Promise<void>;
   /** Deletes the named session and waits until it is TERMINATED. */
   remove(name: string): Promise<void>;
   /** Stops the server, every daemon it started, and removes the data directory. */
   close(): Promise<void>;
 }
+
+/** The origin the harness allows by CORS (the web figures call from it). */
+export const benchOrigin = "http://bench.example";
 
 /** The scripted agents the figures use: one-word replies and a firehose of `events` text deltas. */
 export const agents = { ticker: "ticker", firehose: "firehose" } as const;
@@ -36,7 +41,7 @@ export async function startHarness(eventsPerTurn: number, warmPool = 0): Promise
   const adminPassword = randomBytes(12).toString("base64url");
   const config = loadServerConfig(
     { host: "127.0.0.1", port: 0, dataDir, logLevel: "silent" },
-    { RAWORC_ADMIN_PASSWORD: adminPassword, RAWORC_SESSION_IDLE_TIMEOUT_SECONDS: "0", RAWORC_WARM_POOL: String(warmPool), RAWORC_WEBHOOKS_ALLOW_PRIVATE: "1" },
+    { RAWORC_ADMIN_PASSWORD: adminPassword, RAWORC_SESSION_IDLE_TIMEOUT_SECONDS: "0", RAWORC_WARM_POOL: String(warmPool), RAWORC_CORS_ORIGINS: benchOrigin, RAWORC_WEBHOOKS_ALLOW_PRIVATE: "1" },
   );
   const server = await startServer(config, { shutdownGraceMs: 1000 });
   const token = await login(server.url, "admin", adminPassword);
@@ -66,6 +71,19 @@ export async function startHarness(eventsPerTurn: number, warmPool = 0): Promise
     }
   }
 
+  async function waitTurnEnd(name: string, fromSeq: bigint): Promise<void> {
+    const abort = new AbortController();
+    try {
+      for await (const res of sessions.watchSession({ ref: ref(name), fromSeq }, { signal: abort.signal })) {
+        const kind = res.message.case === "event" ? res.message.value.payload.case : undefined;
+        if (kind === "turnCompleted" || kind === "turnFailed" || kind === "turnCancelled") return;
+      }
+      throw new Error(`${name}: the turn never ended`);
+    } finally {
+      abort.abort();
+    }
+  }
+
   return {
     server,
     url: server.url,
@@ -73,6 +91,7 @@ export async function startHarness(eventsPerTurn: number, warmPool = 0): Promise
     dataDir,
     sessions,
     waitState,
+    waitTurnEnd,
     async createReady(name, agent) {
       await sessions.createSession({ session: { metadata: ref(name), spec: { agents: [agent] } } });
       await waitState(name, SessionState.READY);

@@ -9,6 +9,7 @@ import { remix } from "./figures/remix.js";
 import { tracingOverhead } from "./figures/tracing-overhead.js";
 import { unaryRpc } from "./figures/unary-rpc.js";
 import { webhookLag } from "./figures/webhook-lag.js";
+import { consoleBundle, corsOverhead, sessionPageRender } from "./figures/web.js";
 import { releaseSharedResources } from "@raworc/test-support/shared-resources.js";
 import { startHarness } from "./harness.js";
 import { machine, table, writeResults } from "./report.js";
@@ -33,6 +34,9 @@ try {
     ["remix", () => remix(harness, settings)],
     ["webhook-lag", () => webhookLag(harness, settings)],
     ["tracing-overhead", () => tracingOverhead(settings)],
+    ["console-bundle", () => consoleBundle()],
+    ["console-render", () => sessionPageRender(harness, settings)],
+    ["cors", () => corsOverhead(harness, settings)],
   ];
   // BENCH_ONLY=memory,ready-warm runs only the named figures (to re-measure one after a change).
   const only = process.env.BENCH_ONLY?.split(",").filter(Boolean);

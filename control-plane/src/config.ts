@@ -58,6 +58,12 @@ export interface ServerConfig {
   readonly daemonHeartbeatSeconds: number;
   /** Webhook delivery settings (RAWORC_WEBHOOKS_*). */
   readonly webhooks: WebhookSettings;
+  /** Origins (scheme://host[:port]) whose web pages may call the API (CORS); "*" allows any; empty allows none. */
+  readonly corsOrigins: readonly string[];
+  /** Whether GET /openapi.json, /openapi.yaml and /docs (Swagger UI) are served, without authentication. */
+  readonly apiDocs: boolean;
+  /** Whether the web console is served at /. */
+  readonly console: boolean;
   /** pino log level. */
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Whether stopping the server pauses the running sessions (default false: their daemons keep running, and the next start adopts them). */
@@ -76,6 +82,8 @@ export function defaultDataDir(): string {
 }
 
 const port = z.coerce.number().int().min(0).max(65535);
+/** An origin as browsers send it: scheme, host and an optional port; no path, no trailing slash. */
+const originPattern = /^https?:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$/;
 const schema = z.object({
   host: z.string().min(1).default("127.0.0.1"),
   port: port.default(9000),
@@ -113,6 +121,13 @@ const schema = z.object({
   webhooksBackoffInitialMs: z.coerce.number().int().min(1).max(3600_000).default(5000),
   webhooksBackoffMaxSeconds: z.coerce.number().min(0.001).max(24 * 3600).default(3600),
   webhooksConcurrency: z.coerce.number().int().min(1).max(1000).default(16),
+  corsOrigins: z
+    .string()
+    .transform((v) => v.split(",").map((o) => o.trim()).filter((o) => o.length > 0))
+    .refine((list) => list.every((o) => o === "*" || originPattern.test(o)), "must be comma-separated origins like https://app.example.com:8443 (scheme, host and port only), or *")
+    .default([]),
+  apiDocs: z.enum(["public", "off"]).default("public"),
+  console: z.enum(["on", "off"]).default("on"),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   stopSessionsOnExit: z
     .union([z.boolean(), z.enum(["true", "false", "1", "0"])], { message: "must be true, false, 1 or 0" })
@@ -151,6 +166,9 @@ const envNames: Record<keyof z.input<typeof schema>, string> = {
   webhooksBackoffInitialMs: "RAWORC_WEBHOOKS_BACKOFF_INITIAL_MS",
   webhooksBackoffMaxSeconds: "RAWORC_WEBHOOKS_BACKOFF_MAX_SECONDS",
   webhooksConcurrency: "RAWORC_WEBHOOKS_CONCURRENCY",
+  corsOrigins: "RAWORC_CORS_ORIGINS",
+  apiDocs: "RAWORC_API_DOCS",
+  console: "RAWORC_CONSOLE",
   logLevel: "RAWORC_LOG_LEVEL",
   stopSessionsOnExit: "RAWORC_STOP_SESSIONS_ON_EXIT",
 };
@@ -212,6 +230,9 @@ export function loadServerConfig(flags: ServerFlags = {}, env: NodeJS.ProcessEnv
       backoffMaxMs: Math.round(c.webhooksBackoffMaxSeconds * 1000),
       concurrency: c.webhooksConcurrency,
     },
+    corsOrigins: c.corsOrigins.map((o) => (o === "*" ? o : o.toLowerCase())),
+    apiDocs: c.apiDocs === "public",
+    console: c.console === "on",
     logLevel: c.logLevel,
     stopSessionsOnExit: c.stopSessionsOnExit,
   };

@@ -19,7 +19,7 @@ import { importKeySet, loadOrCreateKeySet } from "./auth/keyring.js";
 import { LoginThrottle } from "./auth/throttle.js";
 import type { ServerConfig } from "./config.js";
 import { kClientAddress, kRequestId } from "./context.js";
-import { listenOnePort } from "./http/one-port-listener.js";
+import { listenOnePort, type DualHandler } from "./http/one-port-listener.js";
 import { withClientParseErrors } from "./http/parse-error-code.js";
 import { plainEndpoints } from "./http/plain-endpoints.js";
 import { accessLogInterceptor } from "./interceptors/access-log.js";
@@ -38,6 +38,8 @@ import { registerRoutes, servedServices } from "./routes.js";
 import { openSecretStore } from "./secrets/open-secret-store.js";
 import { Notifier } from "./sessions/notifier.js";
 import { SessionStore } from "./sessions/session-store.js";
+import { corsHandler } from "./web/cors.js";
+import { webEndpoints } from "./web/web-endpoints.js";
 import { AuditEventStore } from "./store/audit-events.js";
 import { checkDatabaseReachable } from "./store/database-url.js";
 import { startTracing } from "./telemetry/tracing.js";
@@ -147,7 +149,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
 
     // Three missed heartbeats end a daemon's stream: that is how a half-open connection is noticed.
     const attach = { heartbeatIntervalMs: config.daemonHeartbeatSeconds * 1000, heartbeatTimeoutMs: config.daemonHeartbeatSeconds * 3000 };
-    const handler = connectNodeAdapter({
+    const rpc = connectNodeAdapter({
       routes: withClientParseErrors(
         registerRoutes({
           authenticator,
@@ -184,8 +186,13 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
         createContextValues()
           .set(kRequestId, requestIdFrom(req.headers["x-request-id"]))
           .set(kClientAddress, req.socket?.remoteAddress ?? ""),
-      fallback: plainEndpoints({ ready, metrics: metrics.registry }),
+      fallback: webEndpoints({ apiDocs: config.apiDocs, console: config.console }, plainEndpoints({ ready, metrics: metrics.registry })),
     });
+    // CORS sees every request first: a preflight is answered here, an allowed origin's call gets its headers.
+    const cors = corsHandler(config.corsOrigins);
+    const handler: DualHandler = (req, res) => {
+      if (!cors(req, res)) rpc(req, res);
+    };
 
     const listener = await listenOnePort(handler, { host: config.host, port: config.port, tls: config.tls });
     cleanups.push(() => listener.close(options.shutdownGraceMs ?? 5000));
@@ -224,7 +231,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     const dispatcher = new WebhookDispatcher({ orm, webhooks, deliveries, accounts, authorizer, notifier, logger, replicaId, checkAddress, settings: config.webhooks });
     dispatcher.start();
     cleanups.push(() => dispatcher.stop());
-    logger.info({ url, runtime: runtime.kind }, "raworc control plane serving");
+    logger.info({ url, runtime: runtime.kind, console: config.console ? `${url}/` : "off", docs: config.apiDocs ? `${url}/docs` : "off" }, "raworc control plane serving");
 
     let stopping: Promise<void> | undefined;
     return {

@@ -8,6 +8,8 @@ FROM node:24.21.0-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 COPY proto/package.json proto/
+COPY contract/package.json contract/
+COPY console/package.json console/
 COPY control-plane/package.json control-plane/
 COPY agent-runtime/package.json agent-runtime/
 COPY cli/package.json cli/
@@ -16,6 +18,16 @@ COPY test-support/package.json test-support/
 # Production dependencies of the CLI and what it links (control-plane, agent-runtime, proto);
 # tsx is a dependency of cli, so the TypeScript sources run without dev dependencies.
 RUN npm ci --omit=dev --workspace cli && npm cache clean --force
+
+# The web console: built here with its dev dependencies (Vite, Preact, connect-web); only its
+# dist/ goes into the image, served by the control plane at / (no CDN).
+FROM deps AS console
+RUN npm ci --workspace console && npm cache clean --force
+COPY proto/src proto/src
+COPY proto/gen proto/gen
+COPY console/index.html console/vite.config.ts console/
+COPY console/src console/src
+RUN npm run build --workspace console
 
 FROM node:24.21.0-bookworm-slim
 LABEL org.opencontainers.image.title="raworc-control-plane" \
@@ -36,6 +48,8 @@ COPY proto/gen proto/gen
 COPY agent-runtime/package.json agent-runtime/
 COPY agent-runtime/bin agent-runtime/bin
 COPY agent-runtime/src agent-runtime/src
+COPY console/package.json console/
+COPY --from=console /app/console/dist console/dist
 COPY control-plane/package.json control-plane/
 COPY control-plane/src control-plane/src
 COPY cli/package.json cli/

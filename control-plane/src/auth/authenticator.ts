@@ -1,4 +1,5 @@
 /** Logs principals in, authenticates bearer tokens, and revokes them. */
+import { bearerToken } from "./bearer.js";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { AuthenticatedCaller, AuthenticatedDaemon } from "../context.js";
 import type { ServiceAccountRow } from "../store/entities/service-account.js";
@@ -61,12 +62,10 @@ export class Authenticator {
     return this.issue(account, account.tokenGeneration);
   }
 
-  /** Authenticates an `Authorization` header value; UNAUTHENTICATED when anything is off. */
+  /** Authenticates an `authorization` header value; UNAUTHENTICATED when anything is off. */
   async authenticate(authorization: string | null): Promise<AuthenticatedCaller> {
-    const match = authorization ? /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(authorization) : null;
-    if (!match) throw new ConnectError("missing bearer token", Code.Unauthenticated);
+    const token = bearerToken(authorization);
     const { keyring, issuer } = this.options;
-    const token = match[1]!;
     let claims = this.verified.get(token);
     if (!claims) {
       try {

@@ -3,6 +3,7 @@
  * attach. A token names one session and that session's token generation; bumping the
  * generation (the session ends, or its daemon is replaced) voids every earlier token at once.
  */
+import { bearerToken } from "./bearer.js";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { AuthenticatedDaemon } from "../context.js";
 import type { Keyring } from "./keyring.js";
@@ -56,12 +57,11 @@ export async function authenticateDaemon(
   authorization: string | null,
   settings: DaemonTokenSettings & { readonly sessions: DaemonSessionLookup },
 ): Promise<AuthenticatedDaemon> {
-  const match = authorization ? /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(authorization) : null;
-  if (!match) throw new ConnectError("missing bearer token", Code.Unauthenticated);
+  const token = bearerToken(authorization);
   let claims;
   try {
     // Pins typ raworc-session+jwt and aud raworc-runtime: a user token fails here.
-    claims = await verifyToken(settings.keyring, "session", match[1]!, { issuer: settings.issuer });
+    claims = await verifyToken(settings.keyring, "session", token, { issuer: settings.issuer });
   } catch (error) {
     if (error instanceof InvalidTokenError) throw new ConnectError(error.message, Code.Unauthenticated);
     throw error;

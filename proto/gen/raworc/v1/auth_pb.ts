@@ -52,7 +52,8 @@ export const LoginRequestSchema: GenMessage<LoginRequest> = /*@__PURE__*/
  */
 export type LoginResponse = Message<"raworc.v1.LoginResponse"> & {
   /**
-   * A JWT to send as "Authorization: Bearer <token>".
+   * A JWT to send as the header "authorization: Bearer <token>" (lower-case key: gRPC metadata
+   * keys are lower-case, and grpcio refuses upper-case ones).
    *
    * @generated from field: string token = 1;
    */
