@@ -16,6 +16,8 @@ import { ProcessRuntime } from "@raworc/control-plane";
 export interface ChildControlPlane {
   readonly process: ControlPlaneProcess;
   readonly dataDir: string;
+  /** The admin's token. */
+  readonly token: string;
   readonly sessions: Client<typeof SessionService>;
   /** The child's resident set: the median of five readings 200 ms apart (it cannot be made to collect garbage first). */
   rss(): Promise<number>;
@@ -42,6 +44,7 @@ export async function startChildControlPlane(env: Readonly<Record<string, string
   return {
     process: child,
     dataDir,
+    token,
     sessions: clientOf(SessionService, child.url, token),
     async rss() {
       const readings: number[] = [];

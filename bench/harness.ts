@@ -41,7 +41,7 @@ export async function startHarness(eventsPerTurn: number, warmPool = 0): Promise
   const adminPassword = randomBytes(12).toString("base64url");
   const config = loadServerConfig(
     { host: "127.0.0.1", port: 0, dataDir, logLevel: "silent" },
-    { RAWORC_ADMIN_PASSWORD: adminPassword, RAWORC_SESSION_IDLE_TIMEOUT_SECONDS: "0", RAWORC_WARM_POOL: String(warmPool), RAWORC_CORS_ORIGINS: benchOrigin },
+    { RAWORC_ADMIN_PASSWORD: adminPassword, RAWORC_SESSION_IDLE_TIMEOUT_SECONDS: "0", RAWORC_WARM_POOL: String(warmPool), RAWORC_CORS_ORIGINS: benchOrigin, RAWORC_WEBHOOKS_ALLOW_PRIVATE: "1" },
   );
   const server = await startServer(config, { shutdownGraceMs: 1000 });
   const token = await login(server.url, "admin", adminPassword);

@@ -6,7 +6,9 @@ import { memoryAtScale, memoryLive } from "./figures/memory.js";
 import { readyCold } from "./figures/ready-cold.js";
 import { readyWarm } from "./figures/ready-warm.js";
 import { remix } from "./figures/remix.js";
+import { tracingOverhead } from "./figures/tracing-overhead.js";
 import { unaryRpc } from "./figures/unary-rpc.js";
+import { webhookLag } from "./figures/webhook-lag.js";
 import { consoleBundle, corsOverhead, sessionPageRender } from "./figures/web.js";
 import { releaseSharedResources } from "@raworc/test-support/shared-resources.js";
 import { startHarness } from "./harness.js";
@@ -30,6 +32,8 @@ try {
     ["first-token", () => firstToken(harness, settings)],
     ["events", () => eventThroughput(harness, settings)],
     ["remix", () => remix(harness, settings)],
+    ["webhook-lag", () => webhookLag(harness, settings)],
+    ["tracing-overhead", () => tracingOverhead(settings)],
     ["console-bundle", () => consoleBundle()],
     ["console-render", () => sessionPageRender(harness, settings)],
     ["cors", () => corsOverhead(harness, settings)],

@@ -1,4 +1,4 @@
-/** Bench sizes, from the environment: BENCH_QUICK=1 for a smoke run, BENCH_SCALE, BENCH_SESSIONS and BENCH_STORED_SESSIONS to resize. */
+/** Bench sizes, from the environment: BENCH_QUICK=1 for a smoke run, BENCH_SCALE, BENCH_SESSIONS and BENCH_STORED_SESSIONS and BENCH_WEBHOOK_EVENTS to resize. */
 
 /** How big each figure's run is. */
 export interface BenchSettings {
@@ -24,6 +24,8 @@ export interface BenchSettings {
   readonly sessions: number;
   /** Sessions (without daemons) for the control-plane memory figure at the scale. */
   readonly storedSessions: number;
+  /** Deliverable events in the webhook burst. */
+  readonly webhookEvents: number;
 }
 
 function num(name: string, fallback: number): number {
@@ -47,5 +49,6 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
     remixSamples: num("BENCH_REMIX_SAMPLES", quick ? 1 : 3),
     sessions: num("BENCH_SESSIONS", quick ? 2 : 10),
     storedSessions: num("BENCH_STORED_SESSIONS", quick ? 50 : 1000),
+    webhookEvents: num("BENCH_WEBHOOK_EVENTS", quick ? 200 : 1000),
   };
 }

@@ -15,6 +15,7 @@ describe("daemon configuration", () => {
       token: "tok",
       logLevel: "info",
       signalGraceMs: 5000,
+      traces: false,
     });
   });
 
@@ -28,6 +29,7 @@ describe("daemon configuration", () => {
     assert.throws(() => parseDaemonConfig(["--control-plane", "ftp://x", ...argv.slice(2)], { RAWORC_SESSION_TOKEN: "t" }), /http:\/\/ or https:\/\//);
     assert.throws(() => parseDaemonConfig(argv, { RAWORC_SESSION_TOKEN: "t", RAWORC_LOG_LEVEL: "loud" }), /RAWORC_LOG_LEVEL/);
     assert.throws(() => parseDaemonConfig(argv, { RAWORC_SESSION_TOKEN: "t", RAWORC_SHUTDOWN_GRACE_MS: "soon" }), /RAWORC_SHUTDOWN_GRACE_MS/);
+    assert.throws(() => parseDaemonConfig(argv, { RAWORC_SESSION_TOKEN: "t", RAWORC_TRACES: "otlp" }), /RAWORC_TRACES must be "attach" or unset/);
   });
 });
 
@@ -35,8 +37,8 @@ describe("daemon configuration from a warm-pool claim", () => {
   const claim = { controlPlaneUrl: "http://127.0.0.1:9000", sessionId: "5f0c", workspace: "ws", token: "claimed" };
 
   it("takes the session, workspace and token from the claim and the tuning from the environment", () => {
-    const config = parseClaimedConfig(claim, { RAWORC_SESSION_TOKEN: "from-env", RAWORC_LOG_LEVEL: "warn" });
-    assert.deepEqual(config, { ...claim, workspace: resolve("ws"), logLevel: "warn", signalGraceMs: 5000 });
+    const config = parseClaimedConfig(claim, { RAWORC_SESSION_TOKEN: "from-env", RAWORC_LOG_LEVEL: "warn", RAWORC_TRACES: "attach" });
+    assert.deepEqual(config, { ...claim, workspace: resolve("ws"), logLevel: "warn", signalGraceMs: 5000, traces: true });
   });
 
   it("refuses a claim without a token or with a bad URL, naming the field", () => {

@@ -25,6 +25,8 @@ export interface DaemonConfig {
   readonly logLevel: LogLevel;
   /** Grace period for SIGTERM/SIGINT, which act as Shutdown(PAUSE) (`RAWORC_SHUTDOWN_GRACE_MS`, default 5000). */
   readonly signalGraceMs: number;
+  /** Whether to record spans and send them over the Attach stream (`RAWORC_TRACES=attach`). */
+  readonly traces: boolean;
 }
 
 /** The usage line printed with a UsageError. */
@@ -48,6 +50,7 @@ const schema = z.object({
     .min(0)
     .max(3_600_000)
     .default(5000),
+  traces: z.enum(["attach", "off"], { error: `${daemonEnv.traces} must be "attach" or unset` }).default("off"),
 });
 
 /** `--name` → `name`, as parseArgs keys its options. */
@@ -96,10 +99,15 @@ export function parseClaimedConfig(claim: Partial<Record<keyof SessionClaim, unk
 }
 
 function validate(session: Partial<Record<keyof SessionClaim, unknown>>, env: NodeJS.ProcessEnv): DaemonConfig {
-  const parsed = schema.safeParse({ ...session, logLevel: env[daemonEnv.logLevel] || undefined, signalGraceMs: env[daemonEnv.shutdownGraceMs] || undefined });
+  const parsed = schema.safeParse({
+    ...session,
+    logLevel: env[daemonEnv.logLevel] || undefined,
+    signalGraceMs: env[daemonEnv.shutdownGraceMs] || undefined,
+    traces: env[daemonEnv.traces] || undefined,
+  });
   if (!parsed.success) {
     const first = parsed.error.issues[0];
     throw new UsageError(`${first?.message ?? "invalid configuration"}\n${usage}`);
   }
-  return { ...parsed.data, workspace: resolve(parsed.data.workspace) };
+  return { ...parsed.data, workspace: resolve(parsed.data.workspace), traces: parsed.data.traces === "attach" };
 }

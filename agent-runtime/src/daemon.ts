@@ -30,6 +30,8 @@ import { ApprovalBroker } from "./turns/approvals.js";
 import { recoverTurns } from "./turns/recovery.js";
 import { TurnLoop } from "./turns/turn-loop.js";
 import { applyWorkItem } from "./turns/work-items.js";
+import { startDaemonTracing } from "./telemetry/daemon-tracing.js";
+import { rememberTraceparent } from "./telemetry/spans.js";
 
 /** The daemon's version, reported in Hello. */
 export const daemonVersion = "0.1.0";
@@ -153,6 +155,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     ready: () => ({ lastTurn: conversation.lastEndedTurn(), activeTurn: turns.activeTurn }),
     async workItem(seq, item) {
       if (stopping) return;
+      if (item.item.case === "userMessage") rememberTraceparent(item.item.value.messageId, item.traceparent);
       await ledger.receive(seq, () => applyWorkItem(seq, item.item, { conversation, turns, log, approvals }));
     },
     shutdown(shutdown) {
@@ -174,6 +177,8 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     log,
   });
 
+  // Spans leave over the Attach stream; the control plane exports them (see telemetry/daemon-tracing.ts).
+  const tracing = config.traces ? await startDaemonTracing((otlpJson) => channel.sendSpans(otlpJson), log) : undefined;
   const done = channel.run().then(async (end: ChannelEnd) => {
     // The outbox keeps what could not be sent; a successor (with a new token) sends it.
     if (end === "terminated") await turns.stop(new TurnCancelledError("Terminating")).catch(() => undefined);
@@ -181,6 +186,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     await stopping;
     // MCP servers started for the agents (stdio child processes) stop with the daemon.
     await sessionTools.close();
+    await tracing?.shutdown();
     if (fatal !== undefined) {
       log.fatal({ err: describeError(fatal) }, "daemon failed");
       // Distinct, so the control plane fails the session as VolumeFull instead of restarting it into the same wall.

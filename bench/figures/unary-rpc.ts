@@ -10,7 +10,7 @@ import type { BenchSettings } from "../settings.js";
 import { figure, summarize, type FigureResult } from "../stats.js";
 
 /** Requests per second, one sample per second, of `clients` concurrent GetSession loops against `url`. */
-async function throughput(url: string, token: string | undefined, name: string, clients: number, seconds: number): Promise<number[]> {
+export async function throughput(url: string, token: string | undefined, name: string, clients: number, seconds: number): Promise<number[]> {
   const perSecond: number[] = [];
   let count = 0;
   let errors = 0;

@@ -5,6 +5,6 @@ import { resolveTarget, transportFor, type GlobalOptions } from "./target.js";
 
 /** Resolves the target from the global options and environment and opens a transport to it. */
 export async function connect(globals: GlobalOptions, io: Io): Promise<Connection> {
-  const transport = transportFor(await resolveTarget(globals, io.env));
+  const transport = transportFor(await resolveTarget(globals, io.env), io.env);
   return io.signal ? { transport, signal: io.signal } : { transport };
 }

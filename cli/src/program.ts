@@ -19,6 +19,7 @@ import { configureConfigCommand } from "./commands/config.js";
 import { configureLoginCommand } from "./commands/login.js";
 import { configureLogoutCommand } from "./commands/logout.js";
 import { configureStartCommand } from "./commands/start.js";
+import { configureWebhooksCommand } from "./commands/webhooks.js";
 import { configureWhoamiCommand } from "./commands/whoami.js";
 import type { Io } from "./io.js";
 import { outputFormats } from "./output.js";
@@ -56,6 +57,7 @@ export function createProgram(io: Io): Command {
   configureSecretsCommand(program, io);
   configureAgentsCommand(program, io);
   configureSessionsCommand(program, io);
+  configureWebhooksCommand(program, io);
   configureChatCommand(program, io);
   configureCreateCommand(program, io);
   configureApplyCommand(program, io);

@@ -3,6 +3,7 @@ import type { Transport } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { configPath, loadConfig, type CliConfig } from "./config-file.js";
 import { UsageError } from "./errors.js";
+import { commandTraceparent } from "./trace-context.js";
 
 /** The server used when nothing else names one. */
 export const defaultServer = "http://127.0.0.1:9000";
@@ -70,18 +71,21 @@ export async function resolveTarget(
 }
 
 /** A Connect-protocol transport over HTTP/1.1 to the target, sending its token when it has one. */
-export function transportFor(target: Pick<Target, "server" | "token">): Transport {
+export function transportFor(target: Pick<Target, "server" | "token">, env: NodeJS.ProcessEnv = process.env): Transport {
   const { token } = target;
+  const traceparent = commandTraceparent(env);
   return createConnectTransport({
     baseUrl: target.server,
     httpVersion: "1.1",
-    interceptors: token
-      ? [
-          (next) => (req) => {
-            req.header.set("authorization", `Bearer ${token}`);
-            return next(req);
-          },
-        ]
-      : [],
+    interceptors:
+      token || traceparent
+        ? [
+            (next) => (req) => {
+              if (token) req.header.set("authorization", `Bearer ${token}`);
+              if (traceparent) req.header.set("traceparent", traceparent);
+              return next(req);
+            },
+          ]
+        : [],
   });
 }

@@ -23,6 +23,12 @@ export const daemonEnv = {
   logLevel: "RAWORC_LOG_LEVEL",
   /** Grace period for SIGTERM/SIGINT, in milliseconds. */
   shutdownGraceMs: "RAWORC_SHUTDOWN_GRACE_MS",
+  /**
+   * `attach` when the control plane traces: the daemon records spans and sends them over its
+   * Attach stream, and the control plane exports them with its own OTEL_* settings (a sandboxed
+   * daemon has no network of its own). Unset: no tracing, nothing loaded.
+   */
+  traces: "RAWORC_TRACES",
 } as const;
 
 /** The daemon's exit codes, as the control plane's reconciler reads them. */

@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import { z } from "zod";
 import { ConfigurationError } from "./errors.js";
 import { decodeSecretKey } from "./secrets/secret-keys.js";
+import type { WebhookSettings } from "./webhooks/dispatcher.js";
 
 /** The validated configuration the server runs with. */
 export interface ServerConfig {
@@ -55,6 +56,8 @@ export interface ServerConfig {
   readonly daemonControlPlaneUrl: string | undefined;
   /** How often each side of a daemon's attach stream sends a heartbeat, in seconds; three missed ones end the stream (a half-open connection). */
   readonly daemonHeartbeatSeconds: number;
+  /** Webhook delivery settings (RAWORC_WEBHOOKS_*). */
+  readonly webhooks: WebhookSettings;
   /** Origins (scheme://host[:port]) whose web pages may call the API (CORS); "*" allows any; empty allows none. */
   readonly corsOrigins: readonly string[];
   /** Whether GET /openapi.json, /openapi.yaml and /docs (Swagger UI) are served, without authentication. */
@@ -112,6 +115,12 @@ const schema = z.object({
   snapshotClass: z.string().min(1).optional(),
   daemonControlPlaneUrl: z.string().regex(/^https?:\/\//, "must be an http:// or https:// URL").optional(),
   daemonHeartbeatSeconds: z.coerce.number().int().min(1).max(300).default(5),
+  webhooksAllowPrivate: z.enum(["0", "1", "false", "true"]).default("0"),
+  webhooksTimeoutSeconds: z.coerce.number().min(0.1).max(60).default(15),
+  webhooksRetryWindowSeconds: z.coerce.number().min(1).max(30 * 24 * 3600).default(24 * 3600),
+  webhooksBackoffInitialMs: z.coerce.number().int().min(1).max(3600_000).default(5000),
+  webhooksBackoffMaxSeconds: z.coerce.number().min(0.001).max(24 * 3600).default(3600),
+  webhooksConcurrency: z.coerce.number().int().min(1).max(1000).default(16),
   corsOrigins: z
     .string()
     .transform((v) => v.split(",").map((o) => o.trim()).filter((o) => o.length > 0))
@@ -151,6 +160,12 @@ const envNames: Record<keyof z.input<typeof schema>, string> = {
   snapshotClass: "RAWORC_SNAPSHOT_CLASS",
   daemonControlPlaneUrl: "RAWORC_DAEMON_CONTROL_PLANE_URL",
   daemonHeartbeatSeconds: "RAWORC_DAEMON_HEARTBEAT_SECONDS",
+  webhooksAllowPrivate: "RAWORC_WEBHOOKS_ALLOW_PRIVATE",
+  webhooksTimeoutSeconds: "RAWORC_WEBHOOKS_TIMEOUT_SECONDS",
+  webhooksRetryWindowSeconds: "RAWORC_WEBHOOKS_RETRY_WINDOW_SECONDS",
+  webhooksBackoffInitialMs: "RAWORC_WEBHOOKS_BACKOFF_INITIAL_MS",
+  webhooksBackoffMaxSeconds: "RAWORC_WEBHOOKS_BACKOFF_MAX_SECONDS",
+  webhooksConcurrency: "RAWORC_WEBHOOKS_CONCURRENCY",
   corsOrigins: "RAWORC_CORS_ORIGINS",
   apiDocs: "RAWORC_API_DOCS",
   console: "RAWORC_CONSOLE",
@@ -207,6 +222,14 @@ export function loadServerConfig(flags: ServerFlags = {}, env: NodeJS.ProcessEnv
     },
     daemonControlPlaneUrl: c.daemonControlPlaneUrl,
     daemonHeartbeatSeconds: c.daemonHeartbeatSeconds,
+    webhooks: {
+      allowPrivate: c.webhooksAllowPrivate === "1" || c.webhooksAllowPrivate === "true",
+      timeoutMs: Math.round(c.webhooksTimeoutSeconds * 1000),
+      retryWindowMs: Math.round(c.webhooksRetryWindowSeconds * 1000),
+      backoffInitialMs: c.webhooksBackoffInitialMs,
+      backoffMaxMs: Math.round(c.webhooksBackoffMaxSeconds * 1000),
+      concurrency: c.webhooksConcurrency,
+    },
     corsOrigins: c.corsOrigins.map((o) => (o === "*" ? o : o.toLowerCase())),
     apiDocs: c.apiDocs === "public",
     console: c.console === "on",

@@ -13,6 +13,7 @@ import { RuntimeService } from "@raworc/proto/gen/raworc/v1/runtime_pb.js";
 import { SecretService } from "@raworc/proto/gen/raworc/v1/secret_pb.js";
 import { SessionService } from "@raworc/proto/gen/raworc/v1/session_pb.js";
 import { ServiceAccountService } from "@raworc/proto/gen/raworc/v1/service_account_pb.js";
+import { WebhookService } from "@raworc/proto/gen/raworc/v1/webhook_pb.js";
 import { createAgentService } from "./api/agent-service.js";
 import { createAuditService } from "./api/audit-service.js";
 import { createAuthService } from "./api/auth-service.js";
@@ -23,6 +24,7 @@ import { createReflectionV1, createReflectionV1alpha } from "./api/reflection-se
 import { createRuntimeService } from "./api/runtime-service.js";
 import { createSecretService } from "./api/secret-service.js";
 import { createServiceAccountService } from "./api/service-account-service.js";
+import { createWebhookService, type WebhookServiceOptions } from "./api/webhook-service.js";
 import { createSessionService } from "./api/session-service.js";
 import type { Authenticator } from "./auth/authenticator.js";
 import type { Logger } from "./logger.js";
@@ -57,6 +59,10 @@ export interface RouteDependencies {
   readonly logger?: Logger;
   /** Heartbeat and batching settings of daemon attach streams; defaults when absent. */
   readonly attach?: Partial<AttachOptions>;
+  /** Where daemons' spans go (tracing on); absent, they are dropped. */
+  readonly forwardSpans?: (otlpJson: Uint8Array) => void;
+  /** Webhook stores and the target policy. */
+  readonly webhooks: WebhookServiceOptions;
 }
 
 /** Fully qualified names of the services this server implements (for health and reflection). */
@@ -70,6 +76,7 @@ export const servedServices = [
   SessionService.typeName,
   RuntimeService.typeName,
   AuditService.typeName,
+  WebhookService.typeName,
   Health.typeName,
   ReflectionV1.typeName,
   ReflectionV1alpha.typeName,
@@ -98,9 +105,10 @@ export function registerRoutes(deps: RouteDependencies): (router: ConnectRouter)
     );
     router.service(
       RuntimeService,
-      createRuntimeService({ orm: deps.orm, secrets: deps.secrets, notifier: deps.notifier, stopping: deps.stopping, logger: deps.logger, options: deps.attach }),
+      createRuntimeService({ orm: deps.orm, secrets: deps.secrets, notifier: deps.notifier, stopping: deps.stopping, logger: deps.logger, options: deps.attach, forwardSpans: deps.forwardSpans }),
     );
     router.service(AuditService, createAuditService(new AuditEventStore(deps.orm)));
+    router.service(WebhookService, createWebhookService(deps.webhooks));
     router.service(Health, createHealthService(deps.health));
     router.service(ReflectionV1, createReflectionV1(registry, servedServices));
     router.service(ReflectionV1alpha, createReflectionV1alpha(registry, servedServices));

@@ -7,6 +7,7 @@ import { mkdir } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { createContextValues } from "@connectrpc/connect";
+import { daemonEnv } from "@raworc/contract";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { createValidateInterceptor } from "@connectrpc/validate";
 import { HealthCheckResponse_ServingStatus as Status } from "@raworc/proto/gen/grpc/health/v1/health_pb.js";
@@ -26,6 +27,7 @@ import { auditInterceptor } from "./interceptors/audit.js";
 import { authorizationInterceptor } from "./interceptors/authorization.js";
 import { errorMappingInterceptor } from "./interceptors/error-mapping.js";
 import { requestIdFrom, requestIdInterceptor } from "./interceptors/request-id.js";
+import { tracingInterceptor } from "./interceptors/tracing.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createSessionRuntime } from "./runtime/create-runtime.js";
 import { Reconciler } from "./sessions/reconciler.js";
@@ -40,9 +42,14 @@ import { corsHandler } from "./web/cors.js";
 import { webEndpoints } from "./web/web-endpoints.js";
 import { AuditEventStore } from "./store/audit-events.js";
 import { checkDatabaseReachable } from "./store/database-url.js";
+import { startTracing } from "./telemetry/tracing.js";
 import { startEmbeddedPostgres } from "./store/embedded-postgres.js";
 import { openOrm, type Orm } from "./store/orm.js";
 import { ServiceAccountStore } from "./store/service-accounts.js";
+import { DeliveryStore } from "./webhooks/delivery-store.js";
+import { WebhookDispatcher } from "./webhooks/dispatcher.js";
+import { webhookAddressCheck } from "./webhooks/target-policy.js";
+import { WebhookStore } from "./webhooks/webhook-store.js";
 
 /** A running control plane. */
 export interface RunningServer {
@@ -71,6 +78,8 @@ export interface StartServerOptions {
   readonly reconcile?: boolean;
   /** How long in-flight calls may take to finish on stop (default 5 s). */
   readonly shutdownGraceMs?: number;
+  /** Where the OTEL_* variables are read (default process.env); tracing is process-wide. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** Starts the control plane and resolves once it serves. */
@@ -82,6 +91,9 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     for (const fn of cleanups.splice(0).reverse()) await fn().catch((err: unknown) => logger.error({ err }, "shutdown step failed"));
   };
   try {
+    // First in, last out: spans of the shutdown itself are flushed too.
+    const tracing = await startTracing(options.env ?? process.env, logger);
+    if (tracing) cleanups.push(() => tracing.shutdown());
     let databaseUrl = config.databaseUrl;
     if (databaseUrl === undefined) {
       const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, logger });
@@ -121,6 +133,13 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     await notifier.start();
     cleanups.push(() => notifier.close());
     const sessions = new SessionStore(orm);
+    const replicaId = `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
+    const webhooks = new WebhookStore(orm, secrets.keyring);
+    const rekeyed = await webhooks.reencryptWithCurrentKey();
+    if (rekeyed.reencrypted > 0) logger.info({ count: rekeyed.reencrypted }, "re-encrypted webhook signing secrets under the current secrets key");
+    if (rekeyed.unreadable > 0) logger.warn({ count: rekeyed.unreadable }, `${rekeyed.unreadable} webhook signing secret(s) cannot be read with the configured secrets keys; rotate those webhooks' secrets`);
+    const deliveries = new DeliveryStore(orm);
+    const checkAddress = webhookAddressCheck(config.webhooks.allowPrivate);
     const shutdown = new AbortController();
     const health = new HealthState(servedServices);
     const metrics = createMetrics();
@@ -131,9 +150,28 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     // Three missed heartbeats end a daemon's stream: that is how a half-open connection is noticed.
     const attach = { heartbeatIntervalMs: config.daemonHeartbeatSeconds * 1000, heartbeatTimeoutMs: config.daemonHeartbeatSeconds * 3000 };
     const rpc = connectNodeAdapter({
-      routes: withClientParseErrors(registerRoutes({ authenticator, accounts, orm, authorizer, secrets, health, sessions, notifier, stopping: shutdown.signal, logger, attach, runtimeKind: config.runtime })),
+      routes: withClientParseErrors(
+        registerRoutes({
+          authenticator,
+          accounts,
+          orm,
+          authorizer,
+          secrets,
+          health,
+          sessions,
+          notifier,
+          stopping: shutdown.signal,
+          logger,
+          attach,
+          runtimeKind: config.runtime,
+          ...(tracing ? { forwardSpans: (otlpJson: Uint8Array) => tracing.forward(otlpJson) } : {}),
+          webhooks: { webhooks, deliveries, checkAddress, allowPrivate: config.webhooks.allowPrivate },
+        }),
+      ),
       // Outermost first: ids and logs see everything; errors are mapped before they are logged.
       interceptors: [
+        // Only when tracing is on: off costs nothing per call.
+        ...(tracing ? [tracingInterceptor()] : []),
         requestIdInterceptor(),
         accessLogInterceptor(logger, metrics),
         // Outside error mapping, so the audit log records the code the client receives.
@@ -165,7 +203,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     const url = `${scheme}://${host === "0.0.0.0" || host === "[::]" ? "127.0.0.1" : host}:${listener.port}`;
 
     // Sessions: the runtime and the reconciler start once the URL daemons attach to is known.
-    const runtime = await createSessionRuntime(config, logger);
+    const runtime = await createSessionRuntime(config, logger, tracing ? { [daemonEnv.traces]: "attach" } : {});
     cleanups.push(() => runtime.close());
     const reconciler = new Reconciler({
       orm,
@@ -173,7 +211,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       runtime,
       notifier,
       logger,
-      replicaId: `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`,
+      replicaId,
       controlPlaneUrl: config.daemonControlPlaneUrl ?? url,
       issueDaemonToken: async (id, tokenGeneration) => (await issueDaemonToken({ keyring, issuer: config.issuer }, { id, tokenGeneration })).token,
       policy: { maxRestarts: config.maxDaemonRestarts, restartBackoffBaseMs: 500, restartBackoffMaxMs: 30_000, startTimeoutMs: 60_000 },
@@ -190,6 +228,9 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       }
       cleanups.push(() => reconciler.stop());
     }
+    const dispatcher = new WebhookDispatcher({ orm, webhooks, deliveries, accounts, authorizer, notifier, logger, replicaId, checkAddress, settings: config.webhooks });
+    dispatcher.start();
+    cleanups.push(() => dispatcher.stop());
     logger.info({ url, runtime: runtime.kind, console: config.console ? `${url}/` : "off", docs: config.apiDocs ? `${url}/docs` : "off" }, "raworc control plane serving");
 
     let stopping: Promise<void> | undefined;

@@ -18,6 +18,7 @@ import { file_raworc_v1_runtime } from "../gen/raworc/v1/runtime_pb.js";
 import { file_raworc_v1_secret } from "../gen/raworc/v1/secret_pb.js";
 import { file_raworc_v1_service_account } from "../gen/raworc/v1/service_account_pb.js";
 import { file_raworc_v1_session } from "../gen/raworc/v1/session_pb.js";
+import { file_raworc_v1_webhook } from "../gen/raworc/v1/webhook_pb.js";
 
 /** Every raworc.v1 file, in dependency order. */
 export const raworcFiles: readonly DescFile[] = [
@@ -32,6 +33,7 @@ export const raworcFiles: readonly DescFile[] = [
   file_raworc_v1_session,
   file_raworc_v1_audit,
   file_raworc_v1_runtime,
+  file_raworc_v1_webhook,
 ];
 
 /** The gRPC infrastructure files (health, reflection v1 and v1alpha). */

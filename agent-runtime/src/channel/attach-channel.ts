@@ -90,6 +90,11 @@ export class AttachChannel {
     this.deadlineTimer = setTimeout(() => this.stop(), Math.max(0, deadline - Date.now()));
   }
 
+  /** Sends finished spans on the current stream; false when there is none. */
+  sendSpans(otlpJson: Uint8Array): boolean {
+    return this.connection?.sendSpans(otlpJson) ?? false;
+  }
+
   /** Stops at once: the current stream is dropped and no new one is opened. */
   stop(): void {
     this.stopped.abort();

@@ -181,6 +181,13 @@ export class AttachConnection {
     }
   }
 
+  /** Sends finished spans (seq 0, best effort); false when the stream is not welcomed or already closing. */
+  sendSpans(otlpJson: Uint8Array): boolean {
+    if (!this.welcomed || this.requests.isClosed) return false;
+    this.send(create(AttachRequestSchema, { payload: { case: "traceSpans", value: { otlpJson } } }));
+    return true;
+  }
+
   private send(request: AttachRequest): void {
     this.lastSent = Date.now();
     this.requests.push(request);

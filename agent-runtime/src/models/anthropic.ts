@@ -4,6 +4,7 @@
  * and connection failures before the first event, honouring retry-after. The API key lives only
  * in the client.
  */
+import { tracedFetch } from "../telemetry/spans.js";
 import Anthropic from "@anthropic-ai/sdk";
 import type { ModelParameters, ModelSpec } from "@raworc/proto/gen/raworc/v1/agent_pb.js";
 import type { Logger } from "../logger.js";
@@ -45,6 +46,7 @@ export function createAnthropicModel(spec: ModelSpec, options: AnthropicModelOpt
     maxRetries: 0,
     timeout: options.timeoutMs ?? 600_000,
     logLevel: "off",
+    fetch: tracedFetch,
   });
   const retry = options.retry ?? defaultRetryPolicy;
 

@@ -6,6 +6,7 @@
  * a reply already streamed. The API key lives only in the client; no log line carries it.
  */
 import type { ModelParameters, ModelSpec } from "@raworc/proto/gen/raworc/v1/agent_pb.js";
+import { tracedFetch } from "../telemetry/spans.js";
 import OpenAI from "openai";
 import type { Logger } from "../logger.js";
 import type { Model, ModelRequest, ModelStreamEvent } from "./model.js";
@@ -50,6 +51,7 @@ export function openAiClient(spec: ModelSpec, options: OpenAiModelOptions): { pr
     maxRetries: 0,
     timeout: options.timeoutMs ?? 600_000,
     logLevel: "off",
+    fetch: tracedFetch,
   });
   return { provider: options.compatible ? `OpenAI-compatible server ${spec.baseUrl}` : "OpenAI", client };
 }

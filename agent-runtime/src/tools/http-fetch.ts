@@ -15,6 +15,7 @@ import { runTool, textResult } from "./run-tool.js";
 import { argsObject, optionalString, requiredString } from "./tool-args.js";
 import { ToolInputError, ToolRefusedError } from "../errors.js";
 import type { Tool, ToolContext, ToolResult } from "./tool.js";
+import { traceHeaders } from "../telemetry/spans.js";
 
 /** A resolved address. */
 export interface ResolvedAddress {
@@ -148,7 +149,7 @@ function send(hop: Hop, address: ResolvedAddress, signal: AbortSignal): Promise<
   return new Promise((resolve, reject) => {
     const req = requestFn(hop.url, {
       method: hop.method,
-      headers: { "user-agent": "raworc-agent", "accept-encoding": "identity", ...hop.headers },
+      headers: { "user-agent": "raworc-agent", "accept-encoding": "identity", ...traceHeaders(), ...hop.headers },
       lookup: pinned,
       signal,
       agent: false,

@@ -13,6 +13,7 @@ import type { ConversationLog } from "../state/conversation-log.js";
 import type { SessionTools } from "../tools/session-tools.js";
 import type { ApprovalBroker } from "./approvals.js";
 import { conversationHistory } from "./conversation-history.js";
+import { inTurnSpan } from "../telemetry/spans.js";
 import { runTurn, volumeFullReason, type SessionSecrets } from "./turn-runner.js";
 
 /** What the turn loop needs. */
@@ -96,15 +97,17 @@ export class TurnLoop {
       this.running = { turn: next.turn, controller };
       try {
         await this.options.beforeTurn?.();
-        const end = await runTurn(
-          {
-            user: next.user,
-            agents: this.options.agents(),
-            history: conversationHistory(this.options.conversation.entries, next.turn),
-            previousAgent: this.options.conversation.lastAgent(),
-            signal: controller.signal,
-          },
-          this.options,
+        const end = await inTurnSpan(next.turn, next.user.messageId, () =>
+          runTurn(
+            {
+              user: next.user,
+              agents: this.options.agents(),
+              history: conversationHistory(this.options.conversation.entries, next.turn),
+              previousAgent: this.options.conversation.lastAgent(),
+              signal: controller.signal,
+            },
+            this.options,
+          ),
         );
         if (end.outcome !== "failed" || end.reason !== volumeFullReason) await this.options.onTurnEnded?.(next.turn);
       } catch (error) {

@@ -39,6 +39,7 @@ import type { SessionTools } from "../tools/session-tools.js";
 import { ApprovalBroker } from "./approvals.js";
 import { closingEvent, splitText, type TurnEnd } from "./turn-end.js";
 import { isRoute, routeMessage } from "./routing.js";
+import { inModelSpan, inSpan } from "../telemetry/spans.js";
 import { agentTools, runToolCall, type AgentTools, type ModelToolCall } from "./tool-calls.js";
 import { budgetStop, GuardrailStop, TurnGuardrails } from "./turn-guardrails.js";
 
@@ -185,7 +186,8 @@ export async function runTurn(request: TurnRequest, dependencies: TurnDependenci
           text += piece;
         }
       };
-      for await (const event of model.stream({ instructions: spec.instructions, input, tools: tools.definitions, turn, signal: turnSignal })) {
+      const modelRequest = { instructions: spec.instructions, input, tools: tools.definitions, turn, signal: turnSignal };
+      for await (const event of inModelSpan(model.name, () => model.stream(modelRequest))) {
         if (event.type === "text_delta") {
           await emitText(reply.push(event.text));
         } else if (event.type === "usage") {
@@ -217,7 +219,10 @@ export async function runTurn(request: TurnRequest, dependencies: TurnDependenci
       for (const call of calls) {
         const toolStop = conversation.toolResult(turn, call.callId) ? undefined : turnGuard.budget.beforeToolCall(toolCalls);
         if (toolStop) throw budgetStop(toolStop);
-        const answer = await runToolCall(call, { sink, conversation, log, tools, workspace, agent: agentName, turn, signal: turnSignal, gate: turnGuard });
+        const gate = turnGuard;
+        const answer = await inSpan(`tool ${call.name}`, { "raworc.tool": call.name, "raworc.tool_call_id": call.callId }, () =>
+          runToolCall(call, { sink, conversation, log, tools, workspace, agent: agentName, turn, signal: turnSignal, gate }),
+        );
         if (!answer.reused) toolCalls++;
         if (answer.badCall) badToolCalls++;
         if (answer.stop) throw answer.stop;

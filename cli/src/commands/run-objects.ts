@@ -26,6 +26,9 @@ export async function runObjectTasks(tasks: readonly ObjectTask[], io: Io, forma
       const outcome = await task.run();
       if (format === "table") io.stdout.write(`${outcomeLine(outcome)}\n`);
       else if (outcome.object) stored.push({ kind: outcome.kind, object: outcome.object });
+      // Beside a table on stdout; on stderr when stdout is a document a file can be made of.
+      const notice = outcome.object && outcome.kind.notice?.(outcome.object);
+      if (notice) (format === "table" ? io.stdout : io.stderr).write(`${notice}\n`);
     } catch (error) {
       // Ctrl-C stops the whole run, not just this object.
       if (error instanceof Error && error.name === "AbortError") throw error;

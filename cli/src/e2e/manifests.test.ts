@@ -104,7 +104,7 @@ describe("raworc create/apply/delete -f (end to end, against a real server)", fu
 
     const badKind = await raworc(["create", "-f", "-"], "kind: Rol\nmetadata: {name: x}\n");
     assert.equal(badKind.code, 1);
-    assert.equal(badKind.stderr, 'raworc: <stdin>: unknown kind "Rol" (use one of: Namespace, ServiceAccount, Role, RoleBinding, Secret, Agent)\n');
+    assert.equal(badKind.stderr, 'raworc: <stdin>: unknown kind "Rol" (use one of: Namespace, ServiceAccount, Role, RoleBinding, Secret, Agent, Webhook)\n');
   });
 
   it("creates service accounts from a file with --password-stdin, and secrets whose values stay write-only", async () => {

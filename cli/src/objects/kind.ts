@@ -74,6 +74,8 @@ export interface ObjectKind<M extends StoredObject = StoredObject> {
   readonly schema: DescMessage;
   /** JSON field values an object from a file or flags gets when it leaves them out; updates keep the stored values instead. */
   readonly defaults?: Readonly<Record<string, unknown>>;
+  /** A line to show once about an object the server just returned (a webhook's new signing secret), if any. */
+  notice?(object: M): string | undefined;
   /** Table headings after NAME and NAMESPACE, and before AGE. */
   readonly columns: readonly string[];
   /** The cells under {@link columns} for one object. */

@@ -59,7 +59,7 @@ subjects:
 
   it("names the document at fault: bad kind, no kind, bad enum, unknown field, bad YAML, no name", () => {
     const bad = (text: string, message: RegExp) => assert.throws(() => parseManifests(text, "f.yaml"), { name: "UsageError", message });
-    bad("kind: Namespace\nmetadata: {name: a}\n---\nkind: Rol\nmetadata: {name: x}\n", /^f\.yaml: document 2: unknown kind "Rol" \(use one of: Namespace, ServiceAccount, Role, RoleBinding, Secret, Agent\)$/);
+    bad("kind: Namespace\nmetadata: {name: a}\n---\nkind: Rol\nmetadata: {name: x}\n", /^f\.yaml: document 2: unknown kind "Rol" \(use one of: Namespace, ServiceAccount, Role, RoleBinding, Secret, Agent, Webhook\)$/);
     bad("metadata: {name: x}\n", /^f\.yaml: no kind/);
     bad("kind: RoleBinding\nmetadata: {name: x}\nroleRef: {scope: everywhere, name: a}\n", /^f\.yaml: .*roleRef\.scope value "everywhere" \(use one of: Namespace, Global\)/);
     bad("kind: Role\nmetadata: {name: x}\nrulez: []\n", /^f\.yaml: not a valid Role: .*"rulez" is unknown/);

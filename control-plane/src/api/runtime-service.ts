@@ -25,6 +25,8 @@ export interface RuntimeServiceDependencies {
   readonly stopping?: AbortSignal;
   readonly logger?: Logger;
   readonly options?: Partial<AttachOptions>;
+  /** Where daemons' finished spans go (tracing on); absent, they are dropped. */
+  readonly forwardSpans?: ((otlpJson: Uint8Array) => void) | undefined;
 }
 
 /** Creates the RuntimeService implementation. */
@@ -39,6 +41,7 @@ export function createRuntimeService(deps: RuntimeServiceDependencies): ServiceI
     logger: deps.logger ?? createLogger("silent"),
     options: resolveAttachOptions(deps.options),
     ...(deps.notifier ? { notifier: deps.notifier } : {}),
+    ...(deps.forwardSpans ? { forwardSpans: deps.forwardSpans } : {}),
   };
   return {
     async *attach(requests, context) {

@@ -116,6 +116,12 @@ export const accessTable: Readonly<Record<string, Readonly<Record<string, Access
     ApproveToolCall: session("approvals", "create"),
     ListTurns: session("turns", "list"),
   },
+  "raworc.v1.WebhookService": {
+    ...crud("core", "webhooks", "webhook", verbsFor("Webhook")),
+    RotateWebhookSecret: check("core", "webhooks/rotate", "create", refNs("ref"), refName("ref")),
+    ListWebhookDeliveries: check("core", "webhooks/deliveries", "list", refNs("ref"), refName("ref")),
+    ReplayWebhookDelivery: check("core", "webhooks/replay", "create", refNs("ref"), refName("ref")),
+  },
   "raworc.v1.AuditService": { ListAuditEvents: check("audit", "auditevents", "list", plain("namespace"), none) },
   "raworc.v1.RuntimeService": { Attach: { kind: "daemon" } },
 };

@@ -12,6 +12,7 @@ const sessionActions = [
   "sessions/approvals",
 ];
 const sessionReads = ["sessions/events", "sessions/turns"];
+const webhookActions = ["webhooks/rotate", "webhooks/replay"];
 const readVerbs = ["get", "list", "watch"];
 
 /** Global roles created on first start (never overwritten afterwards: operators may edit them). */
@@ -23,11 +24,13 @@ export const defaultRoles: readonly { name: string; description: string; rules: 
   },
   {
     name: "developer",
-    description: "Agents, sessions and secrets: create, change, run and delete them.",
+    description: "Agents, sessions, secrets and webhooks: create, change, run and delete them.",
     rules: [
-      rule(["core"], ["agents", "secrets", "sessions"], ["get", "list", "watch", "create", "update", "delete"]),
+      rule(["core"], ["agents", "secrets", "sessions", "webhooks"], ["get", "list", "watch", "create", "update", "delete"]),
       rule(["core"], sessionActions, ["create"]),
       rule(["core"], sessionReads, ["list", "watch"]),
+      rule(["core"], webhookActions, ["create"]),
+      rule(["core"], ["webhooks/deliveries"], ["list"]),
       rule(["core"], ["namespaces"], ["get"]),
     ],
   },
@@ -44,6 +47,7 @@ export const defaultRoles: readonly { name: string; description: string; rules: 
   },
   {
     name: "viewer",
+    // No webhooks: their URLs often carry a token (chat incoming-webhook URLs do).
     description: "Read agents, sessions and their events; no secrets.",
     rules: [
       rule(["core"], ["agents", "sessions", "namespaces"], readVerbs),

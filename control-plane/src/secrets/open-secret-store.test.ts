@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { SecretService } from "@raworc/proto/gen/raworc/v1/secret_pb.js";
+import { WebhookService } from "@raworc/proto/gen/raworc/v1/webhook_pb.js";
 import { clientOf, login } from "@raworc/test-support/clients.js";
 import { createTestDatabase, type TestDatabase } from "@raworc/test-support/database.js";
 import { loadServerConfig } from "../config.js";
@@ -71,12 +72,16 @@ describe("secrets keys across restarts (real server, real PostgreSQL)", function
     assert.match(logs, /generated the secrets encryption key/);
     await secrets.createSecret({ secret: { metadata: ref("llm"), data: { API_KEY: "v1" } } });
     await secrets.createSecret({ secret: { metadata: ref("other"), data: { TOKEN: "t1" } } });
+    let token = await login(server!.url, "admin", adminPassword);
+    const hooks = () => clientOf(WebhookService, server!.url, token);
+    await hooks().createWebhook({ webhook: { metadata: ref("hook"), spec: { url: "https://example.com/h", eventTypes: ["*"] } } });
     const oldKey = (await readFile(defaultSecretKeyFile(dataDir), "utf8")).split("\n").find((l) => l && !l.startsWith("#"))!;
     assert.deepEqual(await keyIds(), [`llm:${idOf(oldKey)}`, `other:${idOf(oldKey)}`]);
 
     const newKey = generateSecretKey();
     ({ secrets } = await start(`${newKey},${oldKey}`));
     assert.match(logs, /"count":2,.*re-encrypted secrets under the current secrets key/);
+    assert.match(logs, /"count":1,.*re-encrypted webhook signing secrets under the current secrets key/);
     assert.deepEqual(await keyIds(), [`llm:${idOf(newKey)}`, `other:${idOf(newKey)}`]);
     assert.equal((await secrets.getSecret({ ref: ref("llm") })).secret?.metadata?.resourceVersion, "1", "re-encryption is invisible to clients");
 
@@ -86,6 +91,9 @@ describe("secrets keys across restarts (real server, real PostgreSQL)", function
     assert.deepEqual(await store.readData(ref("llm")), { API_KEY: "v1" });
     await secrets.updateSecret({ secret: { metadata: ref("llm"), data: { API_KEY: "v2" } } });
     assert.deepEqual(await store.readData(ref("llm")), { API_KEY: "v2" });
+    // The webhook's secret moved too: rotating it (which reads the current one) works on the new key alone.
+    token = await login(server!.url, "admin", adminPassword);
+    assert.match((await hooks().rotateWebhookSecret({ ref: ref("hook") })).signingSecret, /^whsec_/);
   });
 
   it("refuses a ciphertext copied into another row with FAILED_PRECONDITION, and reports it at start", async () => {

@@ -13,6 +13,8 @@ export interface SecretIdentity {
   readonly name: string;
   /** The row's uid, so a secret deleted and recreated under the same name gets a new binding. */
   readonly uid: string;
+  /** The kind of object holding the data (default "raworc.v1.Secret"), so one kind's ciphertext never opens as another's. */
+  readonly kind?: string;
 }
 
 /** An encrypted data map as stored: ciphertext with its 16-byte tag appended, nonce and key id. */
@@ -39,7 +41,7 @@ const nonceBytes = 12;
 
 function associatedData(identity: SecretIdentity): Buffer {
   // A JSON array cannot be ambiguous the way a joined string could ("a/b" + "c" vs "a" + "b/c").
-  return Buffer.from(JSON.stringify(["raworc.v1.Secret", identity.namespace, identity.name, identity.uid]));
+  return Buffer.from(JSON.stringify([identity.kind ?? "raworc.v1.Secret", identity.namespace, identity.name, identity.uid]));
 }
 
 /** Encrypts a data map under the keyring's encryption key with a fresh nonce. */

@@ -9,6 +9,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { SessionEventSchema, type SessionEvent } from "@raworc/proto/gen/raworc/v1/event_pb.js";
 import type { SessionRow } from "../store/entities/session.js";
+import { enqueueWebhookDeliveries, type OutboxEvent } from "../webhooks/outbox.js";
 import { channels, eventsHint, notifySql, type StoredEvent } from "./notifier.js";
 import { assertTransition, canTransition, toApiState, type SessionStateName } from "./state-machine.js";
 
@@ -41,6 +42,7 @@ async function insertEvents(em: EntityManager, row: SessionRow, events: readonly
   if (events.length === 0) return seq;
   const now = new Date();
   const values: unknown[] = [];
+  const outbox: OutboxEvent[] = [];
   const collected = collectors.get(em);
   for (const { event, daemonSeq } of events) {
     seq++;
@@ -49,11 +51,14 @@ async function insertEvents(em: EntityManager, row: SessionRow, events: readonly
     const payload = toBinary(SessionEventSchema, stored);
     values.push(row.id, seq.toString(), daemonSeq?.toString() ?? null, event.payload.case ?? "none", stored.turn, now, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength));
     collected?.push({ event: stored, bytes: payload.byteLength });
+    outbox.push({ seq, kind: event.payload.case ?? "none" });
   }
   await em.execute(
     `insert into session_events (session_id, seq, daemon_seq, kind, turn, time, payload) values ${events.map(() => "(?, ?, ?, ?, ?, ?, ?)").join(", ")}`,
     values,
   );
+  // In the same transaction: a webhook delivery exists exactly when its event committed.
+  await enqueueWebhookDeliveries(em, row, outbox);
   row.lastEventSeq = seq.toString();
   return seq;
 }

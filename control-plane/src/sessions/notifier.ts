@@ -12,12 +12,14 @@ import type { SessionEvent } from "@raworc/proto/gen/raworc/v1/event_pb.js";
 import pg from "pg";
 import type { Logger } from "../logger.js";
 
-/** The channels Raworc notifies on; the payload is a session id. */
+/** The channels Raworc notifies on; the payload is a session id unless said otherwise. */
 export const channels = {
   /** New events were stored for the session. */
   events: "raworc_session_events",
   /** The session's desired or observed state changed (reconciler hint). */
   sessions: "raworc_sessions",
+  /** Webhook deliveries were queued (dispatcher hint); the payload is the namespace. */
+  webhookDeliveries: "raworc_webhook_deliveries",
 } as const;
 
 /** A channel name. */

@@ -9,6 +9,7 @@ import { SessionSchema, type SessionRow } from "../store/entities/session.js";
 import { filterNamespaced, namespacedPage, type ListQuery } from "../store/namespaced-list.js";
 import { lockActiveNamespace } from "../store/namespaces.js";
 import type { Orm } from "../store/orm.js";
+import { currentTraceparent } from "../telemetry/trace-context.js";
 import { appendEvent } from "./event-log.js";
 import { inheritCheckpoints } from "./session-checkpoints.js";
 import { channels, notifySql } from "./notifier.js";
@@ -160,6 +161,8 @@ export class SessionStore {
     if (item.item.case === "userMessage") {
       eventSeq = await appendEvent(em, row, { payload: { case: "userMessage", value: item.item.value }, agent: item.item.value.targetAgent });
     }
+    // The daemon's spans for this work join the trace of the request that queued it.
+    item.traceparent ||= currentTraceparent();
     const workSeq = BigInt(row.lastWorkSeq) + 1n;
     row.lastWorkSeq = workSeq.toString();
     row.lastActivityAt = new Date();

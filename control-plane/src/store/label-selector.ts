@@ -93,3 +93,13 @@ export function labelSelectorSql(
   }
   return { sql: clauses.join(" and "), params };
 }
+
+/** Whether a label map satisfies every requirement (the same rules as {@link labelSelectorSql}). */
+export function labelsMatch(requirements: readonly LabelRequirement[], labels: Readonly<Record<string, string>>): boolean {
+  return requirements.every((r) => {
+    const value = Object.hasOwn(labels, r.key) ? labels[r.key] : undefined;
+    if (!("values" in r)) return r.op === "exists" ? value !== undefined : value === undefined;
+    if (r.op === "in") return value !== undefined && r.values.includes(value);
+    return value === undefined || !r.values.includes(value);
+  });
+}

@@ -12,12 +12,13 @@ import { NamespaceSchema, RoleBindingSchema, RoleSchema, type NamespaceRow } fro
 import { SecretSchema } from "./entities/secret.js";
 import { ServiceAccountSchema } from "./entities/service-account.js";
 import { SessionSchema } from "./entities/session.js";
+import { WebhookSchema } from "./entities/webhook.js";
 import { labelSelectorSql, parseLabelSelector } from "./label-selector.js";
 import type { Orm } from "./orm.js";
 import { decodePageToken, effectivePageSize, encodePageToken } from "./page-token.js";
 
 /** Entities whose rows belong to a namespace and go when it is deleted; every namespaced kind adds itself here (a test checks). */
-export const namespacedEntities = [AgentSchema, RoleBindingSchema, RoleSchema, SecretSchema, ServiceAccountSchema, SessionSchema] as const;
+export const namespacedEntities = [AgentSchema, RoleBindingSchema, RoleSchema, SecretSchema, ServiceAccountSchema, SessionSchema, WebhookSchema] as const;
 
 /** The namespace that always exists: refusing its deletion keeps bootstrap's promise. */
 export const defaultNamespace = "default";

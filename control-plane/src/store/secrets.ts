@@ -40,7 +40,8 @@ type Ref = { readonly namespace: string; readonly name: string };
 export class SecretStore {
   constructor(
     private readonly orm: Orm,
-    private readonly keyring: SecretKeyring,
+    /** The secrets keys; other stores that encrypt at rest (webhook signing secrets) use them too. */
+    readonly keyring: SecretKeyring,
   ) {}
 
   /** Creates a secret in an existing namespace; ALREADY_EXISTS when the name is taken there. */

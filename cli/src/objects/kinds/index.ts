@@ -7,9 +7,10 @@ import { roleBindingKind } from "./role-binding.js";
 import { roleKind } from "./role.js";
 import { secretKind } from "./secret.js";
 import { serviceAccountKind } from "./service-account.js";
+import { webhookKind } from "./webhook.js";
 
 /** The kinds, in the order a file's objects are best created: namespaces before what lives in them, roles before bindings. */
-export const objectKinds: readonly ObjectKind[] = [namespaceKind, serviceAccountKind, roleKind, roleBindingKind, secretKind, agentKind];
+export const objectKinds: readonly ObjectKind[] = [namespaceKind, serviceAccountKind, roleKind, roleBindingKind, secretKind, agentKind, webhookKind];
 
 /** Finds a kind by its name (`RoleBinding`), plural (`rolebindings`) or alias (`rb`), in any case. */
 export function findKind(name: string): ObjectKind {
@@ -19,4 +20,4 @@ export function findKind(name: string): ObjectKind {
   return kind;
 }
 
-export { agentKind, namespaceKind, roleBindingKind, roleKind, secretKind, serviceAccountKind };
+export { agentKind, namespaceKind, roleBindingKind, roleKind, secretKind, serviceAccountKind, webhookKind };

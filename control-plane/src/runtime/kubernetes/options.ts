@@ -59,6 +59,8 @@ export interface KubernetesRuntimeOptions {
   readonly forceDeleteAfterMs?: number;
   /** Retries of failed API calls. */
   readonly retry?: Partial<RetryPolicy>;
+  /** Extra environment variables of the daemon container (contract names, e.g. RAWORC_TRACES); default none. */
+  readonly daemonEnv?: Readonly<Record<string, string>>;
   /** Backoff of the pod watch after an error; default 500 ms to 30 s. */
   readonly watchBackoff?: { readonly baseDelayMs?: number; readonly maxDelayMs?: number };
   /** How often to poll while waiting for a pod to go; default 250 ms. */
@@ -96,6 +98,7 @@ export function resolveKubernetesRuntimeOptions(options: KubernetesRuntimeOption
     accessMode: options.accessMode ?? "ReadWriteOnce",
     defaultResources,
     runAsUser: options.runAsUser ?? 1000,
+    daemonEnv: options.daemonEnv ?? {},
     runAsGroup: options.runAsGroup ?? 1000,
     tmpSizeLimit: options.tmpSizeLimit ?? "1Gi",
     terminationGracePeriodSeconds: options.terminationGracePeriodSeconds ?? 30,

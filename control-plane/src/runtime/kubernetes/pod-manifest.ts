@@ -60,6 +60,7 @@ export function buildSessionPod(launch: SessionLaunch, options: ResolvedKubernet
             // The root file system is read-only: tools that write to $HOME get the scratch space.
             { name: "HOME", value: "/tmp" },
             { name: "TMPDIR", value: "/tmp" },
+            ...Object.entries(options.daemonEnv).map(([name, value]) => ({ name, value })),
           ],
           workingDir: WORKSPACE,
           resources: { requests: { cpu, memory }, limits: { cpu, memory } },

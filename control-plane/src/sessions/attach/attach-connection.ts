@@ -41,6 +41,8 @@ export interface AttachDependencies {
   readonly options: AttachOptions;
   /** Where stored batches go for this process's watchers; without it, watchers learn of them by NOTIFY and read them back. */
   readonly notifier?: Pick<Notifier, "publishStored">;
+  /** Where the daemon's finished spans go (tracing on); absent, they are dropped. */
+  readonly forwardSpans?: (otlpJson: Uint8Array) => void;
 }
 
 /** The inbox holds the daemon's messages, then "end" once it closed its side. */
@@ -267,6 +269,8 @@ export class AttachConnection implements LiveStream {
       this.readyTurn = payload.value.activeTurn;
       const state = await markReady(this.deps.sessions, this.daemon, this.readyTurn, this.instanceId);
       this.deps.logger.info({ sessionId: this.sessionId, instanceId: this.instanceId, state }, "daemon ready");
+    } else if (payload.case === "traceSpans") {
+      this.deps.forwardSpans?.(payload.value.otlpJson);
     } else if (payload.case === "goodbye") {
       this.deps.logger.info({ sessionId: this.sessionId, instanceId: this.instanceId, reason: payload.value.reason }, "daemon said goodbye");
       this.end();

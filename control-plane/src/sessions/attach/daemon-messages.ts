@@ -36,6 +36,7 @@ export function checkDaemonMessage(request: AttachRequest): SequencedMessage | u
       throw invalid("Hello must come first, and only once");
     case "ready":
     case "heartbeat":
+    case "traceSpans":
     case "goodbye":
       if (seq !== 0n) throw invalid(`${payload.case} carries seq 0, not ${seq}`);
       return undefined;

@@ -9,6 +9,7 @@ import { Migration0006Sessions } from "./0006-sessions.js";
 import { Migration0007SessionCheckpoints } from "./0007-session-checkpoints.js";
 import { Migration0008RbacVersion } from "./0008-rbac-version.js";
 import { Migration0009SessionNamesAfterTermination } from "./0009-session-names-after-termination.js";
+import { Migration0010Webhooks } from "./0010-webhooks.js";
 
 /** The ordered migration list given to MikroORM's migrator. */
 export const migrations: MigrationObject[] = [
@@ -21,4 +22,5 @@ export const migrations: MigrationObject[] = [
   { name: "0007-session-checkpoints", class: Migration0007SessionCheckpoints },
   { name: "0008-rbac-version", class: Migration0008RbacVersion },
   { name: "0009-session-names-after-termination", class: Migration0009SessionNamesAfterTermination },
+  { name: "0010-webhooks", class: Migration0010Webhooks },
 ];

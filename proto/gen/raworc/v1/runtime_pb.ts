@@ -45,7 +45,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file raworc/v1/runtime.proto.
  */
 export const file_raworc_v1_runtime: GenFile = /*@__PURE__*/
-  fileDesc("ChdyYXdvcmMvdjEvcnVudGltZS5wcm90bxIJcmF3b3JjLnYxIq4CCg1BdHRhY2hSZXF1ZXN0EgsKA3NlcRgBIAEoBBILCgNhY2sYAiABKAQSIQoFaGVsbG8YAyABKAsyEC5yYXdvcmMudjEuSGVsbG9IABIhCgVyZWFkeRgEIAEoCzIQLnJhd29yYy52MS5SZWFkeUgAEigKBWV2ZW50GAUgASgLMhcucmF3b3JjLnYxLlNlc3Npb25FdmVudEgAEikKCWhlYXJ0YmVhdBgGIAEoCzIULnJhd29yYy52MS5IZWFydGJlYXRIABIvCgpjaGVja3BvaW50GAcgASgLMhkucmF3b3JjLnYxLlR1cm5DaGVja3BvaW50SAASJQoHZ29vZGJ5ZRgIIAEoCzISLnJhd29yYy52MS5Hb29kYnllSABCEAoHcGF5bG9hZBIFukgCCAEi4QEKDkF0dGFjaFJlc3BvbnNlEgsKA3NlcRgBIAEoBBILCgNhY2sYAiABKAQSJQoHd2VsY29tZRgDIAEoCzISLnJhd29yYy52MS5XZWxjb21lSAASKAoJd29ya19pdGVtGAQgASgLMhMucmF3b3JjLnYxLldvcmtJdGVtSAASKQoJaGVhcnRiZWF0GAUgASgLMhQucmF3b3JjLnYxLkhlYXJ0YmVhdEgAEicKCHNodXRkb3duGAYgASgLMhMucmF3b3JjLnYxLlNodXRkb3duSABCEAoHcGF5bG9hZBIFukgCCAEi1AEKBUhlbGxvEh0KCnNlc3Npb25faWQYASABKAlCCbpIBnIEEAEYQBIfCg5kYWVtb25fdmVyc2lvbhgCIAEoCUIHukgEcgIYQBIhChBwcm90b2NvbF92ZXJzaW9uGAMgASgNQge6SAQqAigBEh4KC2luc3RhbmNlX2lkGAQgASgJQgm6SAZyBBABGEASHgoWbGFzdF9hY2tlZF9jb250cm9sX3NlcRgFIAEoBBIXCg9sYXN0X2RhZW1vbl9zZXEYBiABKAQSDwoHcmVzdW1lZBgHIAEoCCKqAwoHV2VsY29tZRISCgpzZXNzaW9uX2lkGAEgASgJEiUKB3Nlc3Npb24YAiABKAsyFC5yYXdvcmMudjEuT2JqZWN0UmVmEiAKBmFnZW50cxgDIAMoCzIQLnJhd29yYy52MS5BZ2VudBIwCgdzZWNyZXRzGAQgAygLMh8ucmF3b3JjLnYxLldlbGNvbWUuU2VjcmV0c0VudHJ5EhMKC3Jlc2VuZF9mcm9tGAUgASgEEjUKEmhlYXJ0YmVhdF9pbnRlcnZhbBgGIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhI0ChFoZWFydGJlYXRfdGltZW91dBgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhItCgdyZXN0b3JlGAggASgLMhwucmF3b3JjLnYxLlJlc3RvcmVDaGVja3BvaW50EhYKDnNlcnZlcl92ZXJzaW9uGAkgASgJGkcKDFNlY3JldHNFbnRyeRILCgNrZXkYASABKAkSJgoFdmFsdWUYAiABKAsyFy5yYXdvcmMudjEuU2VjcmV0VmFsdWVzOgI4ASJsCgxTZWNyZXRWYWx1ZXMSLwoEZGF0YRgBIAMoCzIhLnJhd29yYy52MS5TZWNyZXRWYWx1ZXMuRGF0YUVudHJ5GisKCURhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIlMKEVJlc3RvcmVDaGVja3BvaW50EhkKEXBhcmVudF9zZXNzaW9uX2lkGAEgASgJEgwKBHR1cm4YAiABKA0SFQoNY2hlY2twb2ludF9pZBgDIAEoCSIvCgVSZWFkeRIRCglsYXN0X3R1cm4YASABKA0SEwoLYWN0aXZlX3R1cm4YAiABKA0iNQoJSGVhcnRiZWF0EigKBHRpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIokBCg5UdXJuQ2hlY2twb2ludBIVCgR0dXJuGAEgASgNQge6SAQqAigBEiEKDWNoZWNrcG9pbnRfaWQYAiABKAlCCrpIB3IFEAEYgAESEgoKZmlsZV9jb3VudBgDIAEoBBITCgt0b3RhbF9ieXRlcxgEIAEoBBIUCgxzdG9yZWRfYnl0ZXMYBSABKAQiIgoHR29vZGJ5ZRIXCgZyZWFzb24YASABKAlCB7pIBHICGEAitwEKCFdvcmtJdGVtEi4KDHVzZXJfbWVzc2FnZRgBIAEoCzIWLnJhd29yYy52MS5Vc2VyTWVzc2FnZUgAEjIKC2NhbmNlbF90dXJuGAIgASgLMhsucmF3b3JjLnYxLlR1cm5DYW5jZWxsYXRpb25IABI4ChFhcHByb3ZhbF9kZWNpc2lvbhgDIAEoCzIbLnJhd29yYy52MS5BcHByb3ZhbERlY2lzaW9uSABCDQoEaXRlbRIFukgCCAEiZgoQVHVybkNhbmNlbGxhdGlvbhIMCgR0dXJuGAEgASgNEhgKBnJlYXNvbhgCIAEoCUIIukgFcgMYgAgSKgoMY2FuY2VsbGVkX2J5GAMgASgLMhQucmF3b3JjLnYxLlByaW5jaXBhbCKJAQoQQXBwcm92YWxEZWNpc2lvbhIgCgx0b29sX2NhbGxfaWQYASABKAlCCrpIB3IFEAEYgAESDwoHYXBwcm92ZRgCIAEoCBIYCgZyZWFzb24YAyABKAlCCLpIBXIDGIAIEigKCmRlY2lkZWRfYnkYBCABKAsyFC5yYXdvcmMudjEuUHJpbmNpcGFsInIKCFNodXRkb3duEjUKBnJlYXNvbhgBIAEoDjIZLnJhd29yYy52MS5TaHV0ZG93blJlYXNvbkIKukgHggEEEAEgABIvCgxncmFjZV9wZXJpb2QYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24qawoOU2h1dGRvd25SZWFzb24SHwobU0hVVERPV05fUkVBU09OX1VOU1BFQ0lGSUVEEAASGQoVU0hVVERPV05fUkVBU09OX1BBVVNFEAESHQoZU0hVVERPV05fUkVBU09OX1RFUk1JTkFURRACMlMKDlJ1bnRpbWVTZXJ2aWNlEkEKBkF0dGFjaBIYLnJhd29yYy52MS5BdHRhY2hSZXF1ZXN0GhkucmF3b3JjLnYxLkF0dGFjaFJlc3BvbnNlKAEwAWIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp, file_raworc_v1_agent, file_raworc_v1_auth, file_raworc_v1_common, file_raworc_v1_event]);
+  fileDesc("ChdyYXdvcmMvdjEvcnVudGltZS5wcm90bxIJcmF3b3JjLnYxItwCCg1BdHRhY2hSZXF1ZXN0EgsKA3NlcRgBIAEoBBILCgNhY2sYAiABKAQSIQoFaGVsbG8YAyABKAsyEC5yYXdvcmMudjEuSGVsbG9IABIhCgVyZWFkeRgEIAEoCzIQLnJhd29yYy52MS5SZWFkeUgAEigKBWV2ZW50GAUgASgLMhcucmF3b3JjLnYxLlNlc3Npb25FdmVudEgAEikKCWhlYXJ0YmVhdBgGIAEoCzIULnJhd29yYy52MS5IZWFydGJlYXRIABIvCgpjaGVja3BvaW50GAcgASgLMhkucmF3b3JjLnYxLlR1cm5DaGVja3BvaW50SAASJQoHZ29vZGJ5ZRgIIAEoCzISLnJhd29yYy52MS5Hb29kYnllSAASLAoLdHJhY2Vfc3BhbnMYCSABKAsyFS5yYXdvcmMudjEuVHJhY2VTcGFuc0gAQhAKB3BheWxvYWQSBbpIAggBIisKClRyYWNlU3BhbnMSHQoJb3RscF9qc29uGAEgASgMQgq6SAd6BRiAgIACIuEBCg5BdHRhY2hSZXNwb25zZRILCgNzZXEYASABKAQSCwoDYWNrGAIgASgEEiUKB3dlbGNvbWUYAyABKAsyEi5yYXdvcmMudjEuV2VsY29tZUgAEigKCXdvcmtfaXRlbRgEIAEoCzITLnJhd29yYy52MS5Xb3JrSXRlbUgAEikKCWhlYXJ0YmVhdBgFIAEoCzIULnJhd29yYy52MS5IZWFydGJlYXRIABInCghzaHV0ZG93bhgGIAEoCzITLnJhd29yYy52MS5TaHV0ZG93bkgAQhAKB3BheWxvYWQSBbpIAggBItQBCgVIZWxsbxIdCgpzZXNzaW9uX2lkGAEgASgJQgm6SAZyBBABGEASHwoOZGFlbW9uX3ZlcnNpb24YAiABKAlCB7pIBHICGEASIQoQcHJvdG9jb2xfdmVyc2lvbhgDIAEoDUIHukgEKgIoARIeCgtpbnN0YW5jZV9pZBgEIAEoCUIJukgGcgQQARhAEh4KFmxhc3RfYWNrZWRfY29udHJvbF9zZXEYBSABKAQSFwoPbGFzdF9kYWVtb25fc2VxGAYgASgEEg8KB3Jlc3VtZWQYByABKAgiqgMKB1dlbGNvbWUSEgoKc2Vzc2lvbl9pZBgBIAEoCRIlCgdzZXNzaW9uGAIgASgLMhQucmF3b3JjLnYxLk9iamVjdFJlZhIgCgZhZ2VudHMYAyADKAsyEC5yYXdvcmMudjEuQWdlbnQSMAoHc2VjcmV0cxgEIAMoCzIfLnJhd29yYy52MS5XZWxjb21lLlNlY3JldHNFbnRyeRITCgtyZXNlbmRfZnJvbRgFIAEoBBI1ChJoZWFydGJlYXRfaW50ZXJ2YWwYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SNAoRaGVhcnRiZWF0X3RpbWVvdXQYByABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLQoHcmVzdG9yZRgIIAEoCzIcLnJhd29yYy52MS5SZXN0b3JlQ2hlY2twb2ludBIWCg5zZXJ2ZXJfdmVyc2lvbhgJIAEoCRpHCgxTZWNyZXRzRW50cnkSCwoDa2V5GAEgASgJEiYKBXZhbHVlGAIgASgLMhcucmF3b3JjLnYxLlNlY3JldFZhbHVlczoCOAEibAoMU2VjcmV0VmFsdWVzEi8KBGRhdGEYASADKAsyIS5yYXdvcmMudjEuU2VjcmV0VmFsdWVzLkRhdGFFbnRyeRorCglEYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJTChFSZXN0b3JlQ2hlY2twb2ludBIZChFwYXJlbnRfc2Vzc2lvbl9pZBgBIAEoCRIMCgR0dXJuGAIgASgNEhUKDWNoZWNrcG9pbnRfaWQYAyABKAkiLwoFUmVhZHkSEQoJbGFzdF90dXJuGAEgASgNEhMKC2FjdGl2ZV90dXJuGAIgASgNIjUKCUhlYXJ0YmVhdBIoCgR0aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKJAQoOVHVybkNoZWNrcG9pbnQSFQoEdHVybhgBIAEoDUIHukgEKgIoARIhCg1jaGVja3BvaW50X2lkGAIgASgJQgq6SAdyBRABGIABEhIKCmZpbGVfY291bnQYAyABKAQSEwoLdG90YWxfYnl0ZXMYBCABKAQSFAoMc3RvcmVkX2J5dGVzGAUgASgEIiIKB0dvb2RieWUSFwoGcmVhc29uGAEgASgJQge6SARyAhhAItYBCghXb3JrSXRlbRIuCgx1c2VyX21lc3NhZ2UYASABKAsyFi5yYXdvcmMudjEuVXNlck1lc3NhZ2VIABIyCgtjYW5jZWxfdHVybhgCIAEoCzIbLnJhd29yYy52MS5UdXJuQ2FuY2VsbGF0aW9uSAASOAoRYXBwcm92YWxfZGVjaXNpb24YAyABKAsyGy5yYXdvcmMudjEuQXBwcm92YWxEZWNpc2lvbkgAEh0KC3RyYWNlcGFyZW50GAQgASgJQgi6SAVyAxiAAkINCgRpdGVtEgW6SAIIASJmChBUdXJuQ2FuY2VsbGF0aW9uEgwKBHR1cm4YASABKA0SGAoGcmVhc29uGAIgASgJQgi6SAVyAxiACBIqCgxjYW5jZWxsZWRfYnkYAyABKAsyFC5yYXdvcmMudjEuUHJpbmNpcGFsIokBChBBcHByb3ZhbERlY2lzaW9uEiAKDHRvb2xfY2FsbF9pZBgBIAEoCUIKukgHcgUQARiAARIPCgdhcHByb3ZlGAIgASgIEhgKBnJlYXNvbhgDIAEoCUIIukgFcgMYgAgSKAoKZGVjaWRlZF9ieRgEIAEoCzIULnJhd29yYy52MS5QcmluY2lwYWwicgoIU2h1dGRvd24SNQoGcmVhc29uGAEgASgOMhkucmF3b3JjLnYxLlNodXRkb3duUmVhc29uQgq6SAeCAQQQASAAEi8KDGdyYWNlX3BlcmlvZBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiprCg5TaHV0ZG93blJlYXNvbhIfChtTSFVURE9XTl9SRUFTT05fVU5TUEVDSUZJRUQQABIZChVTSFVURE9XTl9SRUFTT05fUEFVU0UQARIdChlTSFVURE9XTl9SRUFTT05fVEVSTUlOQVRFEAIyUwoOUnVudGltZVNlcnZpY2USQQoGQXR0YWNoEhgucmF3b3JjLnYxLkF0dGFjaFJlcXVlc3QaGS5yYXdvcmMudjEuQXR0YWNoUmVzcG9uc2UoATABYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp, file_raworc_v1_agent, file_raworc_v1_auth, file_raworc_v1_common, file_raworc_v1_event]);
 
 /**
  * AttachRequest is a message from the daemon to the control plane.
@@ -121,6 +121,16 @@ export type AttachRequest = Message<"raworc.v1.AttachRequest"> & {
      */
     value: Goodbye;
     case: "goodbye";
+  } | {
+    /**
+     * Finished trace spans, when the daemon was started with tracing on: the control plane
+     * exports them with its own OTLP settings (the daemon has no network of its own). Best
+     * effort: seq 0, never resent.
+     *
+     * @generated from field: raworc.v1.TraceSpans trace_spans = 9;
+     */
+    value: TraceSpans;
+    case: "traceSpans";
   } | { case: undefined; value?: undefined };
 };
 
@@ -130,6 +140,27 @@ export type AttachRequest = Message<"raworc.v1.AttachRequest"> & {
  */
 export const AttachRequestSchema: GenMessage<AttachRequest> = /*@__PURE__*/
   messageDesc(file_raworc_v1_runtime, 0);
+
+/**
+ * TraceSpans carries finished spans as an OTLP/HTTP JSON ExportTraceServiceRequest.
+ *
+ * @generated from message raworc.v1.TraceSpans
+ */
+export type TraceSpans = Message<"raworc.v1.TraceSpans"> & {
+  /**
+   * The request body, as OTLP's JSON encoding defines it.
+   *
+   * @generated from field: bytes otlp_json = 1;
+   */
+  otlpJson: Uint8Array;
+};
+
+/**
+ * Describes the message raworc.v1.TraceSpans.
+ * Use `create(TraceSpansSchema)` to create a new message.
+ */
+export const TraceSpansSchema: GenMessage<TraceSpans> = /*@__PURE__*/
+  messageDesc(file_raworc_v1_runtime, 1);
 
 /**
  * AttachResponse is a message from the control plane to the daemon.
@@ -196,7 +227,7 @@ export type AttachResponse = Message<"raworc.v1.AttachResponse"> & {
  * Use `create(AttachResponseSchema)` to create a new message.
  */
 export const AttachResponseSchema: GenMessage<AttachResponse> = /*@__PURE__*/
-  messageDesc(file_raworc_v1_runtime, 1);
+  messageDesc(file_raworc_v1_runtime, 2);
 
 /**
  * Hello opens an attach stream.
@@ -261,7 +292,7 @@ export type Hello = Message<"raworc.v1.Hello"> & {
  * Use `create(HelloSchema)` to create a new message.
  */
 export const HelloSchema: GenMessage<Hello> = /*@__PURE__*/
-  messageDesc(file_raworc_v1_runtime, 2);
+  messageDesc(file_raworc_v1_runtime, 3);
 
 /**
  * Welcome answers Hello with everything the daemon needs; it is sent on every attach, so
@@ -344,7 +375,7 @@ export type Welcome = Message<"raworc.v1.Welcome"> & {
  * Use `create(WelcomeSchema)` to create a new message.
  */
 export const WelcomeSchema: GenMessage<Welcome> = /*@__PURE__*/
-  messageDesc(file_raworc_v1_runtime, 3);
+  messageDesc(file_raworc_v1_runtime, 4);
 
 /**
  * SecretValues are the delivered values of one secret.
@@ -365,7 +396,7 @@ export type SecretValues = Message<"raworc.v1.SecretValues"> & {
  * Use `create(SecretValuesSchema)` to create a new message.
  */
 export const SecretValuesSchema: GenMessage<SecretValues> = /*@__PURE__*/
-  messageDesc(file_raworc_v1_runtime, 4);
+  messageDesc(file_raworc_v1_runtime, 5);
 
 /**
  * RestoreCheckpoint names the turn checkpoint a remixed session starts from; the volume is a
@@ -401,7 +432,7 @@ export type RestoreCheckpoint = Message<"raworc.v1.RestoreCheckpoint"> & {
  * Use `create(RestoreCheckpointSchema)` to create a new message.
  */
 export const RestoreCheckpointSchema: GenMessage<RestoreCheckpoint> = /*@__PURE__*/
-  messageDesc(file_raworc_v1_runtime, 5);
+  messageDesc(file_raworc_v1_runtime, 6);
 
 /**
  * Ready says the daemon can take work.
@@ -429,7 +460,7 @@ export type Ready = Message<"raworc.v1.Ready"> & {
  * Use `create(ReadySchema)` to create a new message.
  */
 export const ReadySchema: GenMessage<Ready> = /*@__PURE__*/
-  messageDesc(file_raworc_v1_runtime, 6);
+  messageDesc(file_raworc_v1_runtime, 7);
 
 /**
  * Heartbeat is a keep-alive.
@@ -450,7 +481,7 @@ export type Heartbeat = Message<"raworc.v1.Heartbeat"> & {
  * Use `create(HeartbeatSchema)` to create a new message.
  */
 export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
-  messageDesc(file_raworc_v1_runtime, 7);
+  messageDesc(file_raworc_v1_runtime, 8);
 
 /**
  * TurnCheckpoint says a turn's end state is recorded in the volume: a manifest of the
@@ -500,7 +531,7 @@ export type TurnCheckpoint = Message<"raworc.v1.TurnCheckpoint"> & {
  * Use `create(TurnCheckpointSchema)` to create a new message.
  */
 export const TurnCheckpointSchema: GenMessage<TurnCheckpoint> = /*@__PURE__*/
-  messageDesc(file_raworc_v1_runtime, 8);
+  messageDesc(file_raworc_v1_runtime, 9);
 
 /**
  * Goodbye says the daemon has flushed its outbox and is exiting.
@@ -521,7 +552,7 @@ export type Goodbye = Message<"raworc.v1.Goodbye"> & {
  * Use `create(GoodbyeSchema)` to create a new message.
  */
 export const GoodbyeSchema: GenMessage<Goodbye> = /*@__PURE__*/
-  messageDesc(file_raworc_v1_runtime, 9);
+  messageDesc(file_raworc_v1_runtime, 10);
 
 /**
  * WorkItem is work for the daemon, delivered exactly once.
@@ -559,6 +590,15 @@ export type WorkItem = Message<"raworc.v1.WorkItem"> & {
     value: ApprovalDecision;
     case: "approvalDecision";
   } | { case: undefined; value?: undefined };
+
+  /**
+   * The W3C trace context (a traceparent header value) of the request that queued the work,
+   * so the daemon's spans join the caller's trace; empty when tracing is off. A malformed
+   * value is ignored (a new trace starts).
+   *
+   * @generated from field: string traceparent = 4;
+   */
+  traceparent: string;
 };
 
 /**
@@ -566,7 +606,7 @@ export type WorkItem = Message<"raworc.v1.WorkItem"> & {
  * Use `create(WorkItemSchema)` to create a new message.
  */
 export const WorkItemSchema: GenMessage<WorkItem> = /*@__PURE__*/
-  messageDesc(file_raworc_v1_runtime, 10);
+  messageDesc(file_raworc_v1_runtime, 11);
 
 /**
  * TurnCancellation asks the daemon to cancel a turn; ignored if that turn is not running.
@@ -601,7 +641,7 @@ export type TurnCancellation = Message<"raworc.v1.TurnCancellation"> & {
  * Use `create(TurnCancellationSchema)` to create a new message.
  */
 export const TurnCancellationSchema: GenMessage<TurnCancellation> = /*@__PURE__*/
-  messageDesc(file_raworc_v1_runtime, 11);
+  messageDesc(file_raworc_v1_runtime, 12);
 
 /**
  * ApprovalDecision answers a pending approval; ignored if the call is no longer pending.
@@ -643,7 +683,7 @@ export type ApprovalDecision = Message<"raworc.v1.ApprovalDecision"> & {
  * Use `create(ApprovalDecisionSchema)` to create a new message.
  */
 export const ApprovalDecisionSchema: GenMessage<ApprovalDecision> = /*@__PURE__*/
-  messageDesc(file_raworc_v1_runtime, 12);
+  messageDesc(file_raworc_v1_runtime, 13);
 
 /**
  * Shutdown asks the daemon to stop: cancel any running turn (TurnCancelled with reason Paused
@@ -673,7 +713,7 @@ export type Shutdown = Message<"raworc.v1.Shutdown"> & {
  * Use `create(ShutdownSchema)` to create a new message.
  */
 export const ShutdownSchema: GenMessage<Shutdown> = /*@__PURE__*/
-  messageDesc(file_raworc_v1_runtime, 13);
+  messageDesc(file_raworc_v1_runtime, 14);
 
 /**
  * ShutdownReason says why the daemon must stop.
